@@ -1,0 +1,1 @@
+//! The ddsr control plane: loads compiled table entries onto P4Runtime targets, keeps the configuration store, and runs the per-host agent.

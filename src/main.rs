@@ -1,0 +1,34 @@
+//! `ddsr`: the one command-line entry point. Each subcommand lives in `src/cmd/<name>.rs` and only
+//! parses arguments, calls into the library crates and prints; no logic of its own.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod cmd;
+
+/// Compile load-balancer policies with distributed direct server return (DSR) into P4 programs and
+/// table entries, and run them on ddsr's own software P4 switch.
+///
+/// Start with `ddsr check policies/web.yaml`, then `ddsr compile policies/web.yaml -o out`.
+#[derive(Parser)]
+#[command(name = "ddsr", version, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("DDSR_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match cli.command {}
+}
