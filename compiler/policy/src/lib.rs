@@ -1,0 +1,1 @@
+//! Policy front end: YAML with spans, lowering into the validated policy IR, policy checks

@@ -1,0 +1,1 @@
+//! P4Runtime v1 protobuf messages and gRPC service, with protobuf text format
