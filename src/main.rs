@@ -19,7 +19,10 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
-enum Command {}
+enum Command {
+    Check(cmd::check::Check),
+    GenPolicy(cmd::gen_policy::GenPolicy),
+}
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
@@ -30,5 +33,8 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    match cli.command {}
+    match cli.command {
+        Command::Check(args) => cmd::check::run(args),
+        Command::GenPolicy(args) => cmd::gen_policy::run(args),
+    }
 }

@@ -1,1 +1,4 @@
 //! One module per subcommand.
+
+pub mod check;
+pub mod gen_policy;
