@@ -229,6 +229,7 @@ pub struct Backend {
     pub host: Handle<Host>,
     /// Relative share of new flows; 0 drains the backend (kept in the pool, given no flows).
     pub weight: u16,
+    /// The backend's `host` value.
     pub span: Span,
 }
 

@@ -865,7 +865,7 @@ impl<'n> Lower<'_, 'n> {
                 Some(weight) => backends.push(Backend {
                     host,
                     weight,
-                    span: item.span,
+                    span: host_node.span,
                 }),
                 None => ok = false,
             }

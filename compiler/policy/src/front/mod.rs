@@ -4,4 +4,4 @@
 pub mod node;
 mod yaml;
 
-pub use yaml::{MAX_EVENTS, MAX_INPUT_BYTES, parse};
+pub use yaml::{MAX_EVENTS, MAX_INPUT_BYTES, MAX_NODES, parse};

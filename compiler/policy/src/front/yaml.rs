@@ -16,6 +16,9 @@ pub const MAX_INPUT_BYTES: usize = 64 << 20;
 /// and time for alias bombs, whose text is tiny but whose expansion is not.
 pub const MAX_EVENTS: usize = 8_000_000;
 
+/// Most YAML nodes (scalars and collections, alias expansions included).
+pub const MAX_NODES: usize = 4_000_000;
+
 /// Deepest nesting accepted; the policy language needs 5, and it bounds recursion.
 const MAX_DEPTH: usize = 32;
 
@@ -36,6 +39,7 @@ pub fn parse(text: &str) -> Result<(Node, Vec<Error>), Error> {
     }
     let budget = serde_saphyr::budget! {
         max_events: MAX_EVENTS,
+        max_nodes: MAX_NODES,
         max_depth: MAX_DEPTH,
         max_documents: 1,
     };
@@ -55,10 +59,17 @@ pub fn parse(text: &str) -> Result<(Node, Vec<Error>), Error> {
     Ok((root, dups))
 }
 
-fn convert(text: &str, e: &serde_saphyr::Error) -> Error {
+fn convert(text: &str, mut e: &serde_saphyr::Error) -> Error {
+    // The location of a wrapped error is the wrapper's; its kind is the inner error's.
+    let location = e.location();
+    while let serde_saphyr::Error::AliasError { error, .. }
+    | serde_saphyr::Error::WithSnippet { error, .. } = e
+    {
+        e = error;
+    }
     let message = UserMessageFormatter.format_message(e).into_owned();
-    let span = e
-        .location()
+    let span = location
+        .or_else(|| e.location())
         .map(|l| {
             let at = byte_offset(text, l.line(), l.column());
             let end = text[at..].chars().next().map_or(at, |c| at + c.len_utf8());
@@ -73,7 +84,11 @@ fn convert(text: &str, e: &serde_saphyr::Error) -> Error {
             | serde_saphyr::Error::AliasReplayStackDepthExceeded { .. }
             | serde_saphyr::Error::AliasReplayCounterOverflow { .. }
     );
-    let message = lower_first(&message);
+    let message = lower_first(
+        message
+            .strip_prefix("YAML document too large or too complex: ")
+            .unwrap_or(&message),
+    );
     if over_budget {
         Error::Budget { span, message }
     } else {
@@ -81,13 +96,14 @@ fn convert(text: &str, e: &serde_saphyr::Error) -> Error {
     }
 }
 
-/// House style: messages start in lower case.
+/// House style: messages start in lower case (acronyms such as "YAML" are kept).
 fn lower_first(s: &str) -> String {
     let s = s.trim().trim_end_matches('.');
     let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_lowercase().chain(c).collect(),
-        None => "invalid YAML".to_owned(),
+    match (c.next(), c.next()) {
+        (None, _) => "invalid YAML".to_owned(),
+        (Some(_), Some(second)) if second.is_uppercase() => s.to_owned(),
+        (Some(f), _) => f.to_lowercase().chain(s.chars().skip(1)).collect(),
     }
 }
 
