@@ -22,6 +22,7 @@ struct Cli {
 enum Command {
     Check(cmd::check::Check),
     GenPolicy(cmd::gen_policy::GenPolicy),
+    P4(cmd::p4::P4),
 }
 
 fn main() -> ExitCode {
@@ -36,5 +37,6 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Check(args) => cmd::check::run(args),
         Command::GenPolicy(args) => cmd::gen_policy::run(args),
+        Command::P4(args) => cmd::p4::run(args),
     }
 }

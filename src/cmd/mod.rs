@@ -2,3 +2,4 @@
 
 pub mod check;
 pub mod gen_policy;
+pub mod p4;

@@ -6,4 +6,9 @@
 
 pub mod arena;
 pub mod ast;
+pub mod include;
+pub mod lex;
+mod parse;
+pub mod preprocess;
+pub mod syntax;
 pub mod token;

@@ -113,6 +113,8 @@ pub enum TokenKind {
     /// `...`
     Dots,
     At,
+    /// `{#}`: the invalid header or header union.
+    InvalidHeader,
     /// End of input; always the last token.
     Eof,
 }
@@ -276,6 +278,7 @@ impl TokenKind {
             Range => "`..`",
             Dots => "`...`",
             At => "`@`",
+            InvalidHeader => "`{#}`",
             Eof => "end of input",
         }
     }

@@ -1,0 +1,33 @@
+//! Embeds the architecture headers of `include/` (core.p4, v1model.p4, tna.p4...) so that
+//! `#include <core.p4>` works with no installation. Generates a table of (name, contents) for
+//! every `.p4` file present, so adding a header needs no code change.
+
+use std::fs;
+use std::path::Path;
+
+fn main() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("include");
+    println!("cargo:rerun-if-changed={}", dir.display());
+    let mut names: Vec<String> = match fs::read_dir(&dir) {
+        Ok(entries) => entries
+            .filter_map(Result::ok)
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".p4"))
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    names.sort();
+    let mut code = String::from("&[\n");
+    for n in &names {
+        let path = dir.join(n);
+        println!("cargo:rerun-if-changed={}", path.display());
+        code.push_str(&format!(
+            "    ({n:?}, include_str!({:?})),\n",
+            path.display().to_string()
+        ));
+    }
+    code.push_str("]\n");
+    let out = Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"))
+        .join("builtin_headers.rs");
+    fs::write(out, code).expect("OUT_DIR is writable");
+}
