@@ -1,0 +1,149 @@
+/*
+ * Cloning: clone() from ingress to egress, clone_preserving_field_list from
+ * ingress keeping a metadata field marked @field_list(1), and a clone from
+ * egress to egress; egress tells copies apart by instance_type.
+ */
+
+#include <core.p4>
+#include <v1model.p4>
+
+header ethernet_t {
+    bit<48> dst_addr;
+    bit<48> src_addr;
+    bit<16> ether_type;
+}
+
+header ipv4_t {
+    bit<4>  version;
+    bit<4>  ihl;
+    bit<8>  diffserv;
+    bit<16> total_len;
+    bit<16> identification;
+    bit<3>  flags;
+    bit<13> frag_offset;
+    bit<8>  ttl;
+    bit<8>  protocol;
+    bit<16> hdr_checksum;
+    bit<32> src_addr;
+    bit<32> dst_addr;
+}
+
+header tcp_t {
+    bit<16> src_port;
+    bit<16> dst_port;
+    bit<32> seq_no;
+    bit<32> ack_no;
+    bit<4>  data_offset;
+    bit<4>  res;
+    bit<8>  flags;
+    bit<16> window;
+    bit<16> checksum;
+    bit<16> urgent_ptr;
+}
+
+header udp_t {
+    bit<16> src_port;
+    bit<16> dst_port;
+    bit<16> length;
+    bit<16> checksum;
+}
+
+struct headers_t {
+    ethernet_t ethernet;
+    ipv4_t     ipv4;
+    tcp_t      tcp;
+    udp_t      udp;
+}
+
+struct metadata_t {
+    @field_list(1)
+    bit<8> mirror_reason;
+    bit<8> scratch;
+}
+
+parser MyParser(packet_in packet,
+                out headers_t hdr,
+                inout metadata_t meta,
+                inout standard_metadata_t standard_metadata) {
+    state start {
+        packet.extract(hdr.ethernet);
+        transition select(hdr.ethernet.ether_type) {
+            0x0800: parse_ipv4;
+            default: accept;
+        }
+    }
+    state parse_ipv4 {
+        packet.extract(hdr.ipv4);
+        transition select(hdr.ipv4.protocol) {
+            6: parse_tcp;
+            17: parse_udp;
+            default: accept;
+        }
+    }
+    state parse_tcp {
+        packet.extract(hdr.tcp);
+        transition accept;
+    }
+    state parse_udp {
+        packet.extract(hdr.udp);
+        transition accept;
+    }
+}
+
+control MyVerifyChecksum(inout headers_t hdr, inout metadata_t meta) {
+    apply { }
+}
+
+control MyIngress(inout headers_t hdr,
+                  inout metadata_t meta,
+                  inout standard_metadata_t standard_metadata) {
+    apply {
+        standard_metadata.egress_spec = 1;
+        if (hdr.tcp.isValid() && hdr.tcp.flags == 0x02) {
+            meta.mirror_reason = 7;
+            clone_preserving_field_list(CloneType.I2E, 32w5, 1);
+        } else if (hdr.udp.isValid()) {
+            clone(CloneType.I2E, 32w6);
+        }
+    }
+}
+
+control MyEgress(inout headers_t hdr,
+                 inout metadata_t meta,
+                 inout standard_metadata_t standard_metadata) {
+    const bit<32> INSTANCE_NORMAL = 0;
+    const bit<32> INSTANCE_INGRESS_CLONE = 1;
+    const bit<32> INSTANCE_EGRESS_CLONE = 2;
+
+    apply {
+        if (standard_metadata.instance_type == INSTANCE_INGRESS_CLONE) {
+            hdr.ethernet.ether_type = 0x88b5;
+            meta.scratch = meta.mirror_reason;
+        } else if (standard_metadata.instance_type == INSTANCE_NORMAL
+                   && standard_metadata.egress_port == 2) {
+            clone(CloneType.E2E, 32w8);
+        } else if (standard_metadata.instance_type == INSTANCE_EGRESS_CLONE) {
+            hdr.ipv4.diffserv = 0xff;
+        }
+    }
+}
+
+control MyComputeChecksum(inout headers_t hdr, inout metadata_t meta) {
+    apply { }
+}
+
+control MyDeparser(packet_out packet, in headers_t hdr) {
+    apply {
+        packet.emit(hdr.ethernet);
+        packet.emit(hdr.ipv4);
+        packet.emit(hdr.tcp);
+        packet.emit(hdr.udp);
+    }
+}
+
+V1Switch(MyParser(),
+         MyVerifyChecksum(),
+         MyIngress(),
+         MyEgress(),
+         MyComputeChecksum(),
+         MyDeparser()) main;
