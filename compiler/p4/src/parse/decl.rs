@@ -461,8 +461,14 @@ impl Parser<'_> {
         let stmts = self.state_stmts();
         let (transition, transition_loc) = if self.at(TokenKind::Transition) {
             let tstart = self.pos;
-            let t = self.transition()?;
-            (Some(t), Some(self.loc_from(tstart)))
+            match self.transition() {
+                Ok(t) => (Some(t), Some(self.loc_from(tstart))),
+                Err(Fail) => {
+                    // Stay inside the state so that its `}` is not taken for the parser's.
+                    self.recover(false);
+                    (None, None)
+                }
+            }
         } else {
             (None, None)
         };

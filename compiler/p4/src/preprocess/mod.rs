@@ -252,7 +252,9 @@ impl Preprocessor<'_> {
         let name_tok = &toks[k];
         let name = name_tok.text.clone();
         let name_loc = hash.to(line.loc(starts[k], starts[k] + name_tok.text.len()));
-        let rest_start = starts.get(k + 1).copied().unwrap_or(line.text.len());
+        let rest_start = (k + 1..toks.len())
+            .find(|&i| !toks[i].is_blank())
+            .map_or(line.text.len(), |i| starts[i]);
         let rest = &toks[k + 1..];
         let rest_starts = &starts[k + 1..];
         let active = conds.last().is_none_or(|c| c.active);
