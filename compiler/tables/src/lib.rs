@@ -1,1 +1,14 @@
-//! The table compiler: passes (consistent hashing, ACL lowering, capacity) and one back end per target format
+//! The table compiler: the passes that turn a policy's pools and ACLs into table entries, and
+//! (later) one back end per target format.
+//!
+//! Stages, one folder each: `passes/` holds the algorithms that do not depend on the policy IR's
+//! exact shape and so take their own small input types ([`passes::maglev::Backend`],
+//! [`passes::acl::Rule`]); `synth/` generates synthetic inputs (ClassBench-style firewalls) for
+//! tests and benchmarks. Back ends will live in `back/<format>/` and read only validated input.
+//!
+//! Invariants: every pass is deterministic (same input, same output, whatever the order of
+//! backends in a pool) and reports bad input as a typed error, never a panic; nothing here
+//! truncates a table silently.
+
+pub mod passes;
+pub mod synth;
