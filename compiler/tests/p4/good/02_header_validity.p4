@@ -1,7 +1,7 @@
 /*
- * Header types and validity: bit<N> and int<N> fields, a header embedded in a
- * struct of metadata, isValid/setValid/setInvalid, copying a whole header,
- * and emit of an invalid header (which emits nothing).
+ * Header types and validity: bit<N> and int<N> fields, isValid, setValid on
+ * a header added by the program, setInvalid on a header removed by it, and
+ * emit of invalid headers (which emit nothing).
  */
 
 #include <core.p4>
@@ -32,7 +32,7 @@ struct headers_t {
 }
 
 struct metadata_t {
-    tag_t   saved_tag;
+    bit<12> saved_vid;
     int<16> signed_offset;
 }
 
@@ -67,7 +67,7 @@ control MyIngress(inout headers_t hdr,
                   inout standard_metadata_t standard_metadata) {
     apply {
         if (hdr.tag.isValid()) {
-            meta.saved_tag = hdr.tag;
+            meta.saved_vid = hdr.tag.vid;
             hdr.ethernet.ether_type = hdr.tag.ether_type;
             hdr.tag.setInvalid();
         } else {

@@ -114,8 +114,8 @@ control MyIngress(inout headers_t hdr,
         if (!hdr.tcp.isValid()) {
             return;
         }
-        flow_key_t key = { hdr.ipv4.src_addr, hdr.ipv4.dst_addr, hdr.ipv4.protocol };
-        hash(meta.flow_hash, HashAlgorithm.crc32, 32w0, key, 32w0);
+        flow_key_t flow_key = { hdr.ipv4.src_addr, hdr.ipv4.dst_addr, hdr.ipv4.protocol };
+        hash(meta.flow_hash, HashAlgorithm.crc32, 32w0, flow_key, 32w0);
         meta.flow = {
             src = { hdr.ipv4.src_addr, hdr.tcp.src_port },
             dst = { addr = hdr.ipv4.dst_addr, port = hdr.tcp.dst_port }
