@@ -47,19 +47,35 @@ fn bad_policies_give_their_diagnostics() {
         let (policy, diags) = ddsr_policy::check_source(&mut sources, &name, &text);
         let diags = diags.into_vec();
         if !diags.iter().any(|d| d.code.to_string() == code) {
-            failures.push(format!("{stem}: no {code} among {}", summary(&sources, &diags)));
+            failures.push(format!(
+                "{stem}: no {code} among {}",
+                summary(&sources, &diags)
+            ));
         }
-        if diags.iter().any(|d| d.severity == ddsr_diag::Severity::Error) == policy.is_some() {
-            failures.push(format!("{stem}: a policy must be returned exactly when there is no error"));
+        if diags
+            .iter()
+            .any(|d| d.severity == ddsr_diag::Severity::Error)
+            == policy.is_some()
+        {
+            failures.push(format!(
+                "{stem}: a policy must be returned exactly when there is no error"
+            ));
         }
-        let actual = format!("{}\n{}", summary(&sources, &diags), render_text(&sources, &diags, false));
+        let actual = format!(
+            "{}\n{}",
+            summary(&sources, &diags),
+            render_text(&sources, &diags, false)
+        );
         let out = path.with_extension("out");
         if bless {
             std::fs::write(&out, &actual).unwrap();
         } else {
             let expected = std::fs::read_to_string(&out).unwrap_or_default();
             if expected != actual {
-                failures.push(format!("{stem}: output differs from {}:\n{actual}", out.display()));
+                failures.push(format!(
+                    "{stem}: output differs from {}:\n{actual}",
+                    out.display()
+                ));
             }
         }
     }
@@ -78,7 +94,12 @@ fn example_policies_are_accepted() {
         let mut sources = SourceMap::new();
         let (policy, diags) = ddsr_policy::check_file(&mut sources, &path);
         let diags = diags.into_vec();
-        assert!(policy.is_some() && diags.is_empty(), "{}:\n{}", path.display(), render_text(&sources, &diags, false));
+        assert!(
+            policy.is_some() && diags.is_empty(),
+            "{}:\n{}",
+            path.display(),
+            render_text(&sources, &diags, false)
+        );
         n += 1;
     }
     assert!(n >= 3);
