@@ -84,12 +84,8 @@ mod tests {
         );
         assert_eq!(m.execute(1000, 0), GREEN);
         assert_eq!(m.execute(1000, 0), YELLOW, "committed bucket has 500 left");
-        assert_eq!(
-            m.execute(1000, 0),
-            RED,
-            "peak bucket has 1000 left, needs more than"
-        );
-        assert_eq!(m.execute(1000, 0), YELLOW);
+        assert_eq!(m.execute(1000, 0), YELLOW, "peak bucket had exactly 1000 left");
+        assert_eq!(m.execute(1000, 0), RED, "peak bucket is empty");
         assert_eq!(m.execute(1, 0), RED);
         // One second refills 1000 committed and 2000 peak units.
         assert_eq!(m.execute(1000, 1_000_000_000), GREEN);
