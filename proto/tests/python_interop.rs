@@ -11,7 +11,8 @@
 //!   1.4.1 bindings lack);
 //! - text written by `ddsr_proto::text::to_text` must parse with protobuf's
 //!   own `text_format.Parse`, and the wire bytes Python then produces must
-//!   decode with prost to exactly the message we started from;
+//!   decode with prost to exactly the message we started from; the text must
+//!   also be byte-for-byte what `text_format.MessageToString` prints;
 //! - text and wire bytes written by Python must read back to the same message.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -95,6 +96,12 @@ where
     let text = to_text(message).unwrap();
     let parsed = codec(&["parse-text", &M::full_name()], &text);
 
+    // Our printer lays text out exactly as protobuf's own printer does.
+    assert_eq!(
+        parsed["text"].as_str().unwrap(),
+        text,
+        "our text differs from Python's text_format.MessageToString"
+    );
     let python_bytes = unhex(parsed["binary"].as_str().unwrap());
     assert_eq!(
         &M::decode(python_bytes.as_slice()).unwrap(),
