@@ -345,7 +345,10 @@ impl Parser<'_> {
     fn unstructured_body(&mut self) -> PResult<AnnotationBody> {
         let open = self.pos;
         let Some(end) = self.skip_balanced_any(open) else {
-            return Err(self.expected("`)` closing the annotation"));
+            // Everything to the end is inside the parentheses; report it there.
+            let open_loc = self.tok_at(0).loc;
+            self.pos = self.limit;
+            return Err(self.expected_in("`)`", open_loc, "this annotation is not closed"));
         };
         let close = open + end - 1;
         let tokens: Vec<Token> = self.toks[open + 1..close]

@@ -582,7 +582,12 @@ impl Preprocessor<'_> {
         if quoted && let Some(d) = dir {
             candidates.push(d.join(&name));
         }
-        candidates.extend(self.options.include_dirs.iter().map(|d| d.join(&name)));
+        for d in &self.options.include_dirs {
+            let c = d.join(&name);
+            if !candidates.contains(&c) {
+                candidates.push(c);
+            }
+        }
         let mut found: Option<(FileId, Option<PathBuf>)> = None;
         for path in candidates {
             if path.is_file() {

@@ -1,0 +1,4 @@
+#include <core.p4>
+#include "my_headers.p4"
+
+control Ingress() { apply {} }

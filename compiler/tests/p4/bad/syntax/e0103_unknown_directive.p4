@@ -1,0 +1,2 @@
+#include <core.p4>
+#inclde <v1model.p4>

@@ -1,0 +1,3 @@
+#if !defined(TARGET)
+#define TARGET 1
+const bit<8> t = TARGET;

@@ -1,0 +1,2 @@
+@name("ingress.acl)
+const bit<8> x = 1;

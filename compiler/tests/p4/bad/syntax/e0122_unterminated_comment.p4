@@ -1,0 +1,3 @@
+const bit<8> x = 1;
+/* the rest of the program
+const bit<8> y = 2;
