@@ -15,12 +15,14 @@
 //! [`descriptor_pool`]); [`text`] uses them to print and parse any message in
 //! the protobuf text format (`.txtpb`, what p4c and p4runtime-shell read) and
 //! in the canonical protobuf JSON mapping. [`ids`] computes P4Info ids the way
-//! p4c does.
+//! p4c does; [`bytestring`] checks and canonicalises the big-endian byte
+//! strings P4Runtime uses for `bit<W>` values.
 //!
 //! Invariant: every generated message type has its descriptor in the embedded
 //! pool under its full name (`prost::Name::full_name`), which is what lets
 //! [`text`] handle any of them.
 
+pub mod bytestring;
 pub mod ids;
 pub mod text;
 
