@@ -209,7 +209,6 @@ extern void verify_checksum<T, O>(in bool condition, in T data,
                                   in O checksum, HashAlgorithm algo);
 /* In the checksum-update control: when condition holds, writes the
    checksum of `data` to `checksum`. */
-@pure
 extern void update_checksum<T, O>(in bool condition, in T data,
                                   inout O checksum, HashAlgorithm algo);
 
@@ -217,7 +216,6 @@ extern void update_checksum<T, O>(in bool condition, in T data,
 extern void verify_checksum_with_payload<T, O>(in bool condition, in T data,
                                                in O checksum,
                                                HashAlgorithm algo);
-@noSideEffects
 extern void update_checksum_with_payload<T, O>(in bool condition, in T data,
                                                inout O checksum,
                                                HashAlgorithm algo);
