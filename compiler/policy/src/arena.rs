@@ -86,7 +86,7 @@ impl<T> Default for Arena<T> {
 impl<T: fmt::Debug> fmt::Debug for Arena<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_map()
-            .entries(self.iter().map(|(h, t)| (h, t)))
+            .entries(self.iter())
             .finish()
     }
 }

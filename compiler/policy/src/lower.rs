@@ -28,8 +28,10 @@ pub const MAX_SWITCH_PORT: u16 = 510;
 /// Switch port used for destinations no route covers, when a host gives no `default_port`.
 pub const DEFAULT_SWITCH_PORT: u16 = 1;
 
-const ROOT_FIELDS: &[&str] = &["version", "hosts", "pools", "acls", "vips"];
-const HOST_FIELDS: &[&str] = &[
+/// Keys allowed in each kind of mapping, mirrored by `policies/schema.json` (tests/schema.rs
+/// keeps the two equal).
+pub const ROOT_FIELDS: &[&str] = &["version", "hosts", "pools", "acls", "vips"];
+pub const HOST_FIELDS: &[&str] = &[
     "role",
     "address",
     "address6",
@@ -38,12 +40,12 @@ const HOST_FIELDS: &[&str] = &[
     "default_port",
     "routes",
 ];
-const ROUTE_FIELDS: &[&str] = &["prefix", "port", "next_hop_mac"];
-const POOL_FIELDS: &[&str] = &["hashing", "backends"];
-const HASHING_FIELDS: &[&str] = &["algorithm", "table_size"];
-const BACKEND_FIELDS: &[&str] = &["host", "weight"];
-const ACL_FIELDS: &[&str] = &["default", "rules"];
-const RULE_FIELDS: &[&str] = &[
+pub const ROUTE_FIELDS: &[&str] = &["prefix", "port", "next_hop_mac"];
+pub const POOL_FIELDS: &[&str] = &["hashing", "backends"];
+pub const HASHING_FIELDS: &[&str] = &["algorithm", "table_size"];
+pub const BACKEND_FIELDS: &[&str] = &["host", "weight"];
+pub const ACL_FIELDS: &[&str] = &["default", "rules"];
+pub const RULE_FIELDS: &[&str] = &[
     "name",
     "action",
     "src",
@@ -51,7 +53,7 @@ const RULE_FIELDS: &[&str] = &[
     "src_ports",
     "dst_ports",
 ];
-const VIP_FIELDS: &[&str] = &["address", "protocol", "port", "pool", "acl", "service_port"];
+pub const VIP_FIELDS: &[&str] = &["address", "protocol", "port", "pool", "acl", "service_port"];
 
 const ROLES: &[(&str, Role)] = &[
     ("ingress", Role::Ingress),
@@ -1039,12 +1041,12 @@ pub fn is_prime(n: u32) -> bool {
     if n < 2 {
         return false;
     }
-    if n % 2 == 0 {
+    if n.is_multiple_of(2) {
         return n == 2;
     }
     let mut d = 3u32;
     while d.saturating_mul(d) <= n {
-        if n % d == 0 {
+        if n.is_multiple_of(d) {
             return false;
         }
         d += 2;
