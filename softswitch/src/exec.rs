@@ -23,7 +23,7 @@ use crate::externs::ExternState;
 use crate::externs::hash::{self, Rng};
 use crate::layout::{Layout, resolve_header};
 use crate::phv::Phv;
-use crate::table::{Bound, TableState, Target};
+use crate::table::{TableState, Target};
 use crate::trace::{Event, Trace};
 
 /// Parser state transitions allowed per packet before `ParserTimeout`.
@@ -411,10 +411,11 @@ impl Exec<'_> {
             Stmt::Assign { dst, src } => {
                 if let (LValue::Field(df), Expr::Field { field: sf }) = (dst, src)
                     && let (Some(d), Some(sv)) = (self.slot(*df), self.slot(*sf))
-                        && let Ty::Varbit(_) = self.layout.slot_ty[d as usize] {
-                            self.copy_varbit(d, sv);
-                            return Flow::Next;
-                        }
+                    && let Ty::Varbit(_) = self.layout.slot_ty[d as usize]
+                {
+                    self.copy_varbit(d, sv);
+                    return Flow::Next;
+                }
                 let (v, _) = self.eval(src);
                 self.store(dst, v);
             }
@@ -491,12 +492,11 @@ impl Exec<'_> {
         if hl.metadata {
             return;
         }
-        if valid
-            && let Some(u) = hl.union {
-                for m in &self.p.unions[Handle::new(u)].members {
-                    self.phv.valid[m.index()] = false;
-                }
+        if valid && let Some(u) = hl.union {
+            for m in &self.p.unions[Handle::new(u)].members {
+                self.phv.valid[m.index()] = false;
             }
+        }
         self.phv.valid[h.index()] = valid;
         self.phv.dirty[h.index()] = true;
     }
@@ -563,55 +563,55 @@ impl Exec<'_> {
         }
         let hit_slot = self.tables[th.index()].index.lookup(self.key);
         let mut hit = false;
-        let mut chosen: Option<(Handle<Action>, bool)> = None;
+        let mut chosen: Option<Handle<Action>> = None;
         self.args.clear();
         if let Some(slot) = hit_slot {
             let len = self.pkt.len() as u64;
             let now = self.now;
-            let target = {
-                let st = self.tables[th.index()].slots[slot as usize]
-                    .as_mut()
-                    .expect("indexed slots are full");
-                if let Some(dc) = t.direct_counter {
-                    let unit = match self.p.externs[dc].kind {
-                        ExternKind::DirectCounter { unit } => unit,
-                        _ => CounterUnit::PacketsAndBytes,
-                    };
-                    if unit != CounterUnit::Bytes {
-                        st.counter.packets += 1;
-                    }
-                    if unit != CounterUnit::Packets {
-                        st.counter.bytes += len;
-                    }
+            let st = self.tables[th.index()].slots[slot as usize]
+                .as_mut()
+                .expect("indexed slots are full");
+            if let Some(dc) = t.direct_counter {
+                let unit = match self.p.externs[dc].kind {
+                    ExternKind::DirectCounter { unit } => unit,
+                    _ => CounterUnit::PacketsAndBytes,
+                };
+                if unit != CounterUnit::Bytes {
+                    st.counter.packets += 1;
                 }
-                if let Some(dm) = t.direct_meter {
-                    let units = match self.p.externs[dm].kind {
-                        ExternKind::DirectMeter {
-                            unit: MeterUnit::Bytes,
-                        } => len,
-                        _ => 1,
-                    };
-                    self.fx.direct_colors[dm.index()] = st.meter.execute(units, now);
+                if unit != CounterUnit::Packets {
+                    st.counter.bytes += len;
                 }
-                st.target.clone()
-            };
-            let bound = match target {
-                Target::Action(b) => Some(b),
-                Target::Member(m) => self.profile_member(t, Some(m), None),
-                Target::Group(g) => self.profile_member(t, None, Some(g)),
-            };
-            if let Some(b) = bound {
-                self.args.extend_from_slice(&b.args);
-                chosen = Some((b.action, true));
-                hit = true;
             }
+            if let Some(dm) = t.direct_meter {
+                let units = match self.p.externs[dm].kind {
+                    ExternKind::DirectMeter {
+                        unit: MeterUnit::Bytes,
+                    } => len,
+                    _ => 1,
+                };
+                self.fx.direct_colors[dm.index()] = st.meter.execute(units, now);
+            }
+            let (member, group) = match &st.target {
+                Target::Action(b) => {
+                    self.args.extend_from_slice(&b.args);
+                    chosen = Some(b.action);
+                    (None, None)
+                }
+                Target::Member(m) => (Some(*m), None),
+                Target::Group(g) => (None, Some(*g)),
+            };
+            if member.is_some() || group.is_some() {
+                chosen = self.profile_member(t, member, group);
+            }
+            hit = chosen.is_some();
         }
         if chosen.is_none() {
             let d = &self.tables[th.index()].default;
             self.args.extend_from_slice(&d.args);
-            chosen = Some((d.action, false));
+            chosen = Some(d.action);
         }
-        let (action, _) = chosen.expect("set above");
+        let action = chosen.expect("set above");
         if self.trace.is_some() {
             let key: Vec<String> = match (hit, hit_slot) {
                 (true, Some(s)) => self.tables[th.index()].slots[s as usize]
@@ -645,37 +645,42 @@ impl Exec<'_> {
         }
     }
 
-    /// The member an entry of a profile table names, or the one a selector picks in a group.
+    /// Loads the arguments of the member an entry of a profile table names, or of the one a
+    /// selector picks in a group, and returns its action (`None`: no such member or group).
     fn profile_member(
         &mut self,
         t: &Table,
         member: Option<u32>,
         group: Option<u32>,
-    ) -> Option<Bound> {
+    ) -> Option<Handle<Action>> {
         let prof = match t.implementation {
             Implementation::ActionProfile(h) | Implementation::ActionSelector(h) => h,
             Implementation::Direct => return None,
         };
-        if let Some(m) = member {
-            let ExternState::Profile(p) = &self.externs[prof.index()] else {
-                return None;
-            };
-            return p.member(m).cloned();
-        }
-        let (algorithm, width) = match self.p.externs[prof].kind {
-            ExternKind::ActionSelector {
-                algorithm,
-                output_width,
-                ..
-            } => (algorithm, output_width),
-            _ => return None,
+        let hash = match (group, &self.p.externs[prof].kind) {
+            (
+                Some(_),
+                ExternKind::ActionSelector {
+                    algorithm,
+                    output_width,
+                    ..
+                },
+            ) => {
+                self.pack(&t.selector_keys);
+                (hash::compute(*algorithm, self.bytes, self.rng) & mask(*output_width)) as u64
+            }
+            _ => 0,
         };
-        self.pack(&t.selector_keys);
-        let h = hash::compute(algorithm, self.bytes, self.rng) & mask(width);
         let ExternState::Profile(p) = &self.externs[prof.index()] else {
             return None;
         };
-        p.select(group?, h as u64).cloned()
+        let b = match (member, group) {
+            (Some(m), _) => p.member(m)?,
+            (None, Some(g)) => p.select(g, hash)?,
+            (None, None) => return None,
+        };
+        self.args.extend_from_slice(&b.args);
+        Some(b.action)
     }
 
     fn std_set(&mut self, slot: Option<u32>, v: u128) {
@@ -690,18 +695,19 @@ impl Exec<'_> {
                 let i = self.eval(index).0;
                 let len = self.pkt.len() as u64;
                 if let ExternState::Counter(cells) = &mut self.externs[counter.index()]
-                    && let Some(cell) = usize::try_from(i).ok().and_then(|i| cells.get_mut(i)) {
-                        let unit = match self.p.externs[*counter].kind {
-                            ExternKind::Counter { unit, .. } => unit,
-                            _ => CounterUnit::PacketsAndBytes,
-                        };
-                        if unit != CounterUnit::Bytes {
-                            cell.packets += 1;
-                        }
-                        if unit != CounterUnit::Packets {
-                            cell.bytes += len;
-                        }
+                    && let Some(cell) = usize::try_from(i).ok().and_then(|i| cells.get_mut(i))
+                {
+                    let unit = match self.p.externs[*counter].kind {
+                        ExternKind::Counter { unit, .. } => unit,
+                        _ => CounterUnit::PacketsAndBytes,
+                    };
+                    if unit != CounterUnit::Bytes {
+                        cell.packets += 1;
                     }
+                    if unit != CounterUnit::Packets {
+                        cell.bytes += len;
+                    }
+                }
             }
             ExternCall::ExecuteMeter { meter, index, dst } => {
                 let i = self.eval(index).0;
@@ -755,9 +761,10 @@ impl Exec<'_> {
                 let i = self.eval(index).0;
                 let (v, _) = self.eval(value);
                 if let ExternState::Register(cells) = &mut self.externs[register.index()]
-                    && let Some(c) = usize::try_from(i).ok().and_then(|i| cells.get_mut(i)) {
-                        *c = v;
-                    }
+                    && let Some(c) = usize::try_from(i).ok().and_then(|i| cells.get_mut(i))
+                {
+                    *c = v;
+                }
             }
             ExternCall::Hash {
                 dst,

@@ -84,7 +84,11 @@ mod tests {
         );
         assert_eq!(m.execute(1000, 0), GREEN);
         assert_eq!(m.execute(1000, 0), YELLOW, "committed bucket has 500 left");
-        assert_eq!(m.execute(1000, 0), YELLOW, "peak bucket had exactly 1000 left");
+        assert_eq!(
+            m.execute(1000, 0),
+            YELLOW,
+            "peak bucket had exactly 1000 left"
+        );
         assert_eq!(m.execute(1000, 0), RED, "peak bucket is empty");
         assert_eq!(m.execute(1, 0), RED);
         // One second refills 1000 committed and 2000 peak units.
