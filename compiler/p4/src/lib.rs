@@ -10,5 +10,6 @@ pub mod include;
 pub mod lex;
 mod parse;
 pub mod preprocess;
+pub mod sema;
 pub mod syntax;
 pub mod token;

@@ -1,0 +1,3 @@
+#include <core.p4>
+struct S { ip4_t a; }
+// Error: E0200 2:12

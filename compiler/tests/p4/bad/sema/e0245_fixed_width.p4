@@ -1,0 +1,7 @@
+#include <core.p4>
+control C() {
+    apply {
+        int x = 3;
+    }
+}
+// Error: E0245 4:9
