@@ -38,6 +38,7 @@ use ddsr_diag::Diagnostic;
 use crate::ast::{self, Decl, Expr, Handle, Loc, Program, Stmt};
 
 pub use error::{Error, ErrorKind};
+pub use names::{annotation_int, annotation_string};
 pub use table::{ActionUse, EntryInfo, KeyInfo, TableInfo};
 pub use ty::{Type, TypeId, Types, VarId};
 pub use value::Value;

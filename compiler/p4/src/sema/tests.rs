@@ -138,6 +138,30 @@ fn bad_programs_get_their_diagnostics() {
 }
 
 #[test]
+fn every_code_has_a_page_and_a_bad_program() {
+    let mut tested = std::collections::BTreeSet::new();
+    for f in p4_files(&corpus_dir("tests/p4/bad/sema")) {
+        let text = std::fs::read_to_string(&f).expect("corpus file is readable");
+        tested.extend(expected(&text).into_iter().map(|(code, _, _)| code));
+    }
+    let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/errors");
+    let mut documented = std::collections::BTreeSet::new();
+    for entry in std::fs::read_dir(&docs).expect("docs/errors exists") {
+        let name = entry
+            .expect("readable")
+            .file_name()
+            .to_string_lossy()
+            .into_owned();
+        if let Some(n) = name.strip_prefix("E0").and_then(|n| n.strip_suffix(".md"))
+            && n.parse::<u16>().is_ok_and(|n| (200..400).contains(&n))
+        {
+            documented.insert(format!("E0{n}"));
+        }
+    }
+    assert_eq!(tested, documented);
+}
+
+#[test]
 fn good_corpus_checks_clean() {
     for f in p4_files(&corpus_dir("tests/p4/good")) {
         let parsed = parse_file(&f, &Options::default());
