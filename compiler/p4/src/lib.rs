@@ -7,6 +7,7 @@
 pub mod arena;
 pub mod ast;
 pub mod include;
+pub mod generate;
 pub mod lex;
 mod parse;
 pub mod preprocess;

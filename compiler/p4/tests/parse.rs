@@ -405,6 +405,22 @@ fn several_errors_in_one_run() {
 }
 
 #[test]
+fn recovery_stops_at_the_next_body_element() {
+    let d = diags(&parse(
+        "control C() {\n  bit<8> x\n  action a() { }\n  bit<8> y\n  apply { }\n}\n\
+         parser P() {\n  bit<8> z\n  state start { transition accept; }\n}\n",
+    ));
+    assert_eq!(
+        d,
+        [
+            ("E0130".into(), 3, 3, "expected `;`, found `action`".into()),
+            ("E0130".into(), 5, 3, "expected `;`, found `apply`".into()),
+            ("E0130".into(), 9, 3, "expected `;`, found `state`".into()),
+        ]
+    );
+}
+
+#[test]
 fn error_wording_names_expected_and_found() {
     let d = diags(&parse(
         "control C() {\n  apply {\n    x = 1\n  }\n}\nparser P() { state s { transition } }\n",
@@ -631,4 +647,22 @@ fn locations_are_exact() {
     assert_eq!(v.name.loc.span.start, 13);
     let decl = p.decls.loc(p.items[0]);
     assert_eq!((decl.span.start, decl.span.end), (0, 28));
+}
+
+#[test]
+fn generated_benchmark_program_parses() {
+    use ddsr_p4::generate::{FIXED_LINES, LINES_PER_UNIT, v1model_program};
+    assert_eq!(
+        v1model_program(1).lines().count(),
+        FIXED_LINES + LINES_PER_UNIT
+    );
+    let src = v1model_program(10_000);
+    let lines = src.lines().count();
+    assert!(
+        lines <= 10_000 && lines > 10_000 - LINES_PER_UNIT,
+        "{lines} lines"
+    );
+    let p = ok(&src);
+    // Headers, a struct per unit, and the fixed declarations of the architecture headers.
+    assert!(p.items.len() > 180, "{}", p.items.len());
 }

@@ -237,6 +237,16 @@ impl<'t> Parser<'t> {
                     }
                 }
                 k if depth == 0 && top && starts_top_level(k) => return,
+                // The next element of a control or parser body.
+                TokenKind::Action | TokenKind::Table if depth == 0 => return,
+                TokenKind::Apply if depth == 0 && self.peek_at(1) == TokenKind::LBrace => return,
+                TokenKind::State
+                    if depth == 0
+                        && Self::is_name(self.peek_at(1))
+                        && self.peek_at(2) == TokenKind::LBrace =>
+                {
+                    return;
+                }
                 _ => {}
             }
             self.bump();
