@@ -19,6 +19,8 @@ pub struct P4 {
 #[derive(Subcommand)]
 enum P4Command {
     Check(Check),
+    Build(super::p4_build::Build),
+    Info(super::p4_build::Info),
 }
 
 /// Check a P4_16 program and report every error with its file, line and column.
@@ -75,6 +77,8 @@ impl FrontArgs {
 enum Emit {
     Tokens,
     Ast,
+    /// The pipeline IR (as `ddsr p4 build` writes it).
+    Ir,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -86,6 +90,8 @@ enum Format {
 pub fn run(args: P4) -> ExitCode {
     match args.command {
         P4Command::Check(c) => check(c),
+        P4Command::Build(b) => super::p4_build::build(b),
+        P4Command::Info(i) => super::p4_build::info(i),
     }
 }
 
@@ -105,9 +111,18 @@ fn check(args: Check) -> ExitCode {
                 return ExitCode::FAILURE;
             }
         },
+        Some(Emit::Ir) => match super::p4_build::compile(&args.file, &args.front) {
+            Some(c) => {
+                let _ = writeln!(out, "{}", c.lowered.pipeline.to_json());
+            }
+            None => return ExitCode::FAILURE,
+        },
         None => {}
     }
-    let diags: Vec<_> = parsed.diagnostics.iter().cloned().collect();
+    let mut diags: Vec<_> = parsed.diagnostics.iter().cloned().collect();
+    if !parsed.diagnostics.has_errors() {
+        diags.extend(ddsr_p4::sema::check(&parsed.program).1);
+    }
     let errors = diags
         .iter()
         .filter(|d| d.severity == Severity::Error)

@@ -9,6 +9,8 @@ pub mod ast;
 pub mod include;
 pub mod generate;
 pub mod lex;
+pub mod lower;
+pub mod p4info;
 mod parse;
 pub mod preprocess;
 pub mod sema;
