@@ -93,7 +93,12 @@ impl Checker<'_> {
             (
                 Type::Parser { decl: a, .. } | Type::Control { decl: a, .. },
                 Type::Parser { decl: b, .. } | Type::Control { decl: b, .. },
-            ) => self.apply_params(*a).len() == self.apply_params(*b).len(),
+            ) => {
+                // Parameters marked @optional in the type (TNA's intrinsic metadata) may be
+                // left out by the parser or control given for it.
+                let (given, declared) = (self.apply_params(*a), self.apply_params(*b));
+                super::call::accepts(declared, given.len())
+            }
             _ => false,
         }
     }

@@ -176,6 +176,74 @@ fn good_corpus_checks_clean() {
 }
 
 #[test]
+fn project_programs_check_clean() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../p4");
+    let options = Options {
+        include_dirs: vec![root.join("include")],
+        ..Options::default()
+    };
+    let files: Vec<PathBuf> = ["v1model", "tna"]
+        .iter()
+        .flat_map(|arch| p4_files(&root.join(arch)))
+        .collect();
+    assert!(files.len() >= 6, "the project's P4 programs are missing");
+    for f in files {
+        let parsed = parse_file(&f, &options);
+        let (checked, diags) = run(&parsed);
+        assert!(
+            diags.is_empty(),
+            "{}:\n{}",
+            f.display(),
+            render(&parsed, &diags)
+        );
+        assert!(checked.main.is_some(), "{} has no main", f.display());
+        assert!(checked.tables().count() > 0, "{} has no table", f.display());
+    }
+}
+
+#[test]
+fn generated_program_checks_clean() {
+    let text = crate::generate::v1model_program(10_000);
+    let parsed = parse_str("generated.p4", &text, &Options::default());
+    let (checked, diags) = run(&parsed);
+    assert!(diags.is_empty(), "{}", render(&parsed, &diags));
+    assert!(checked.tables().count() > 10);
+}
+
+/// The checker must not panic on any tree the parser produces, even one recovered from syntax
+/// errors: every bad program, and every good program with one line removed, is checked.
+#[test]
+fn never_panics_on_damaged_programs() {
+    for f in p4_files(&corpus_dir("tests/p4/bad/syntax"))
+        .into_iter()
+        .chain(p4_files(&corpus_dir("tests/p4/bad/sema")))
+    {
+        let parsed = parse_file(&f, &Options::default());
+        check(&parsed.program);
+    }
+    for name in [
+        "34_switch_action_run.p4",
+        "20_action_selector.p4",
+        "37_functions_and_generics.p4",
+    ] {
+        let Ok(text) = std::fs::read_to_string(corpus_dir("tests/p4/good").join(name)) else {
+            continue;
+        };
+        let lines: Vec<&str> = text.lines().collect();
+        for skip in 0..lines.len() {
+            let damaged: Vec<&str> = lines
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i != skip)
+                .map(|(_, l)| *l)
+                .collect();
+            let parsed = parse_str(name, &damaged.join("\n"), &Options::default());
+            check(&parsed.program);
+        }
+    }
+}
+
+#[test]
 fn architecture_headers_check_clean() {
     for name in ["core.p4", "v1model.p4", "tna.p4"] {
         check_clean(name, &format!("#include <{name}>\n"));
