@@ -78,7 +78,7 @@ impl Pkt {
 
     pub fn copy_from(&mut self, other: &Pkt) {
         self.buf.clear();
-        self.buf.extend_from_slice(&other.buf);
+        self.buf.extend_from_slice(&other.buf[..other.end]);
         self.head = other.head;
         self.payload = other.payload;
         self.end = other.end;

@@ -19,6 +19,7 @@ pub mod drop;
 pub mod exec;
 pub mod externs;
 pub mod layout;
+pub mod offline;
 pub mod pcap;
 pub mod phv;
 pub mod programs;

@@ -417,3 +417,115 @@ pub fn l4_lb() -> Pipeline {
     b.compute_checksum(compute);
     b.build().expect("the load balancer pipeline is valid")
 }
+
+/// An L2 switch with flooding, port mirroring and per-port packet registers.
+///
+/// Tables: `MyIngress.dmac` (exact `hdr.ethernet.dst_addr`; actions `MyIngress.forward(port)`,
+/// `MyIngress.flood` which sets `mcast_grp = 1`). Packets from port 7 are cloned (I2E) to
+/// session 100. Register `MyIngress.seen` (512 cells of 32 bits) counts packets per ingress
+/// port. Egress drops flooded copies going back out of their ingress port.
+pub fn l2_switch() -> Pipeline {
+    let mut b = Builder::new("l2_switch");
+    let eth_t = b.header_type(
+        "ethernet_t",
+        &[("dst_addr", 48), ("src_addr", 48), ("ether_type", 16)],
+    );
+    let eth = b.header("hdr.ethernet", eth_t);
+    let meta_t = b.header_type("metadata_t", &[("count", 32), ("in_port", 9)]);
+    b.metadata("meta", meta_t);
+    b.field_list(1, &["meta.in_port"]);
+    let start = b.state("start");
+    b.set_state(
+        start,
+        vec![ParserOp::Extract {
+            header: HeaderRef::Instance(eth),
+        }],
+        Transition::Accept,
+    );
+    b.emit(Emit::Header(eth));
+    let forward = b.action(
+        "MyIngress.forward",
+        &[("port", 9)],
+        vec![Stmt::Assign {
+            dst: LValue::Field(b.sm("egress_spec")),
+            src: param(0),
+        }],
+    );
+    let flood = b.action(
+        "MyIngress.flood",
+        &[],
+        vec![Stmt::Assign {
+            dst: LValue::Field(b.sm("mcast_grp")),
+            src: Expr::bits(16, 1),
+        }],
+    );
+    let dmac = b.table(
+        "MyIngress.dmac",
+        &[("hdr.ethernet.dst_addr", MatchKind::Exact)],
+        &[forward, flood],
+        flood,
+        1024,
+    );
+    let seen = b.extern_instance(
+        "MyIngress.seen",
+        ExternKind::Register {
+            size: 512,
+            width: 32,
+        },
+    );
+    let port32 = Expr::cast(Ty::Bit(32), Expr::field(b.sm("ingress_port")));
+    b.ingress(vec![
+        b.assign("meta.in_port", Expr::field(b.sm("ingress_port"))),
+        Stmt::Extern {
+            call: ExternCall::RegisterRead {
+                register: seen,
+                dst: b.lv("meta.count"),
+                index: port32.clone(),
+            },
+        },
+        Stmt::Extern {
+            call: ExternCall::RegisterWrite {
+                register: seen,
+                index: port32,
+                value: Expr::binary(BinOp::Add, b.e("meta.count"), Expr::bits(32, 1)),
+            },
+        },
+        Stmt::If {
+            cond: Expr::binary(
+                BinOp::Eq,
+                Expr::field(b.sm("ingress_port")),
+                Expr::bits(9, 7),
+            ),
+            then: vec![Stmt::Extern {
+                call: ExternCall::Clone {
+                    kind: ddsr_pipeline::externs::CloneKind::I2E,
+                    session: Expr::bits(32, 100),
+                    field_list: None,
+                },
+            }],
+            els: vec![],
+        },
+        Stmt::Apply {
+            table: dmac,
+            arms: Default::default(),
+        },
+    ]);
+    b.egress(vec![Stmt::If {
+        cond: Expr::binary(
+            BinOp::And,
+            Expr::binary(
+                BinOp::Eq,
+                Expr::field(b.sm("instance_type")),
+                Expr::bits(32, 5),
+            ),
+            Expr::binary(
+                BinOp::Eq,
+                Expr::field(b.sm("egress_port")),
+                b.e("meta.in_port"),
+            ),
+        ),
+        then: vec![mark_to_drop()],
+        els: vec![],
+    }]);
+    b.build().expect("the L2 switch pipeline is valid")
+}

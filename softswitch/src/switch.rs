@@ -130,7 +130,6 @@ struct Job {
 /// Reused buffers.
 #[derive(Debug, Default)]
 struct Scratch {
-    pkt: Pkt,
     args: Vec<u128>,
     key: Vec<u128>,
     bytes: Vec<u8>,
@@ -344,12 +343,6 @@ impl Switch {
         self.set(Some(std.packet_length), len as u128);
         self.set(std.ingress_global_timestamp, u128::from(now / 1000));
         let pk = self.p.package;
-        let original = {
-            // Resubmit and I2E clones see the packet as received.
-            let mut o = std::mem::take(&mut self.scratch.pkt);
-            o.copy_from(&job.pkt);
-            o
-        };
         let assert_failed = {
             let mut ex = self.exec(&mut job.pkt, now, trace.as_deref_mut());
             ex.parse();
@@ -369,18 +362,18 @@ impl Switch {
         };
         self.collect(out);
         if assert_failed {
-            self.scratch.pkt = original;
             self.drop(DropReason::Assert, out, trace);
             return;
         }
         let fx_clone = self.scratch.fx.clone.take();
         let resubmit = self.scratch.fx.resubmit.take();
-        // I2E clone: the received packet, to the session's ports, through egress.
+        // Ingress changes only the PHV, never the bytes (the deparser runs after egress), so
+        // `job.pkt` still holds the packet as received for I2E clones and resubmit.
         if let Some((CloneKind::I2E, session, fl)) = fx_clone {
             self.clone_to(
                 session,
                 fl,
-                &original,
+                &job.pkt,
                 instance_type::INGRESS_CLONE,
                 job,
                 out,
@@ -389,7 +382,6 @@ impl Switch {
         }
         if let Some(fl) = resubmit {
             if job.passes + 1 >= MAX_PASSES {
-                self.scratch.pkt = original;
                 self.drop(DropReason::PassLimit, out, trace);
                 return;
             }
@@ -397,16 +389,14 @@ impl Switch {
                 t.push(Event::Resubmit);
             }
             let mut next = self.new_job();
-            next.pkt.copy_from(&original);
+            next.pkt.load(job.pkt.bytes());
             next.port = job.port;
             next.instance_type = instance_type::RESUBMIT;
             next.passes = job.passes + 1;
             self.preserve(fl, &mut next.preserved);
             self.scratch.queue.push_back(next);
-            self.scratch.pkt = original;
             return;
         }
-        self.scratch.pkt = original;
         let mcast = std.mcast_grp.map_or(0, |s| self.get(s) as u16);
         let egress_spec = self.get(std.egress_spec) as u16;
         if mcast != 0 {
@@ -487,7 +477,7 @@ impl Switch {
         }
         for r in &s.replicas {
             let mut next = self.new_job();
-            next.pkt.copy_from(pkt);
+            next.pkt.load(pkt.bytes());
             if let Some(n) = s.truncate_bytes {
                 let keep = (n as usize).min(next.pkt.len());
                 next.pkt.end = next.pkt.head + keep;

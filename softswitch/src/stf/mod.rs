@@ -9,7 +9,7 @@ mod parse;
 mod run;
 
 pub use parse::{Command, Expect, KeyText, Line, parse};
-pub use run::{Report, run};
+pub use run::{Report, diff, resolve, run};
 
 /// A problem in an STF file, with its 1-based line.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -1,0 +1,126 @@
+//! The STF corpus: every `tests/stf/<program>/*.stf` passes on the named hand-built program,
+//! and the runner reports failures (missing, unexpected and differing packets, bad commands)
+//! with the details a person needs.
+
+use std::path::Path;
+
+use ddsr_pipeline::Pipeline;
+use ddsr_softswitch::programs::{l2_switch, l4_lb, router};
+use ddsr_softswitch::{Switch, stf};
+
+fn program(name: &str) -> Pipeline {
+    match name {
+        "router" => router(),
+        "l4_lb" => l4_lb(),
+        "l2_switch" => l2_switch(),
+        other => panic!("no hand-built program `{other}`"),
+    }
+}
+
+fn run_text(p: Pipeline, text: &str) -> stf::Report {
+    let cmds = stf::parse(text).unwrap_or_else(|e| panic!("{e:?}"));
+    let mut sw = Switch::new(p).unwrap();
+    stf::run(&mut sw, &cmds)
+}
+
+#[test]
+fn corpus_passes() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/stf");
+    let mut count = 0;
+    let mut failures = Vec::new();
+    for dir in std::fs::read_dir(&root).unwrap() {
+        let dir = dir.unwrap().path();
+        let name = dir.file_name().unwrap().to_string_lossy().to_string();
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|f| f.unwrap().path())
+            .collect();
+        files.sort();
+        for f in files
+            .into_iter()
+            .filter(|f| f.extension().is_some_and(|e| e == "stf"))
+        {
+            let r = run_text(program(&name), &std::fs::read_to_string(&f).unwrap());
+            count += 1;
+            if !r.passed() {
+                failures.push(format!("{}:\n{}", f.display(), r.failures.join("\n")));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    assert!(count >= 16, "found {count} STF tests");
+}
+
+const ROUTE: &str = "add ipv4_lpm dst_addr:0x0a000000/8 set_nhop(dmac:0x11, port:1)\n";
+const PKT: &str = "packet 3 00000000000b 00000000000a 0800 450000281234400040060000c0a8010a0a000001 9c400050000000010000000050180fff00000000\n";
+
+#[test]
+fn failures_name_port_packet_line_and_bytes() {
+    // Wrong destination MAC expected on port 1, and a packet expected on port 2 that never comes.
+    let text = format!("{ROUTE}{PKT}expect 1 000000000012 **\nexpect 2 00\n");
+    let r = run_text(router(), &text);
+    assert!(!r.passed());
+    assert_eq!(r.failures.len(), 2, "{:#?}", r.failures);
+    assert!(
+        r.failures[0].starts_with("port 1, packet 1 (expected at line 3) differs:"),
+        "{}",
+        r.failures[0]
+    );
+    assert!(
+        r.failures[0].contains("0000 expected 00 00 00 00 00 12 **"),
+        "{}",
+        r.failures[0]
+    );
+    assert!(
+        r.failures[0].contains("0000 actual   00 00 00 00 00 11 00"),
+        "{}",
+        r.failures[0]
+    );
+    assert!(r.failures[0].contains("^^"), "{}", r.failures[0]);
+    assert_eq!(
+        r.failures[1],
+        "port 2: missing packet 1 (expected at line 4): 00"
+    );
+}
+
+#[test]
+fn unexpected_packets_and_exact_lengths_fail() {
+    let r = run_text(router(), &format!("{ROUTE}{PKT}"));
+    assert_eq!(r.failures.len(), 1);
+    assert!(
+        r.failures[0].starts_with("port 1: unexpected packet 1: 000000000011"),
+        "{}",
+        r.failures[0]
+    );
+    let r = run_text(router(), &format!("{ROUTE}{PKT}expect 1 000000000011 $\n"));
+    assert!(
+        r.failures[0].contains("expected 6 bytes, found 54"),
+        "{}",
+        r.failures[0]
+    );
+}
+
+#[test]
+fn bad_commands_report_their_line() {
+    let text = "add no_such_table k:1 a()\nadd ipv4_lpm dst_addr:0x0a000000/8 set_nhop(port:1)\nadd acl src_addr:1 nope()\ncheck_counter port_packets(1) == 9\n";
+    let r = run_text(router(), text);
+    assert_eq!(
+        r.failures,
+        vec![
+            "line 1: no table named `no_such_table`",
+            "line 2: action `MyIngress.set_nhop` needs the argument `dmac`",
+            "line 3: no action of this table named `nope`",
+            "line 4: counter `MyIngress.port_packets`[1] is 0, expected == 9",
+        ]
+    );
+    let r = run_text(
+        router(),
+        "setdefault MyIngress.ipv4_lpm drop()\nsetdefault acl deny()\nregister_read r 0 0\n",
+    );
+    assert_eq!(r.failures, vec!["line 3: no extern named `r`"]);
+    assert!(
+        stf::resolve("table", ["a.t", "b.t"].into_iter(), "t")
+            .unwrap_err()
+            .contains("ambiguous")
+    );
+}
