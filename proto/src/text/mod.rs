@@ -39,6 +39,11 @@ pub enum TextError {
         line: usize,
         column: usize,
     },
+    /// The encoding of a message does not follow its descriptor; means the
+    /// embedded descriptors and the generated code come from different
+    /// `.proto` files.
+    #[error("message `{name}` has a malformed encoding: {reason}")]
+    Wire { name: String, reason: &'static str },
     /// Dynamic and generated message disagree; means the embedded
     /// descriptors and the generated code come from different `.proto` files.
     #[error("message `{name}` does not decode: {source}")]
@@ -52,7 +57,11 @@ pub enum TextError {
 /// Python printers do: one field per line in field-number order, repeated
 /// fields as repeated blocks, default values left out.
 pub fn to_text<M: Message + Name>(message: &M) -> Result<String, TextError> {
-    Ok(printer::print(&to_dynamic(message)?))
+    let descriptor = descriptor::<M>()?;
+    printer::print(&descriptor, &message.encode_to_vec()).map_err(|error| TextError::Wire {
+        name: M::full_name(),
+        reason: error.0,
+    })
 }
 
 /// Reads a message from protobuf text format.
