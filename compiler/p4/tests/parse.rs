@@ -421,6 +421,21 @@ fn recovery_stops_at_the_next_body_element() {
 }
 
 #[test]
+fn missing_brace_before_a_top_level_declaration() {
+    let p = parse("extern E {\n  void f();\n\nheader h_t { bit<8> a; }\n");
+    assert_eq!(
+        diags(&p),
+        [("E0130".into(), 4, 1, "expected `}`, found `header`".into())]
+    );
+    let d = p.diagnostics.iter().next().expect("one");
+    assert_eq!(d.labels[1].message, "this extern is not closed");
+    assert!(matches!(
+        p.program.decls[p.program.items[0]],
+        Decl::Header(_)
+    ));
+}
+
+#[test]
 fn error_wording_names_expected_and_found() {
     let d = diags(&parse(
         "control C() {\n  apply {\n    x = 1\n  }\n}\nparser P() { state s { transition } }\n",

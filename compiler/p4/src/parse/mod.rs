@@ -263,6 +263,9 @@ impl<'t> Parser<'t> {
         while !self.at(TokenKind::RBrace)
             && !self.at(TokenKind::Eof)
             && !stop.contains(&self.peek())
+            // A keyword that only starts top-level declarations means a `}` is missing; the
+            // caller reports it and top-level parsing resumes there.
+            && !starts_top_level_only(self.peek())
         {
             let start = self.pos;
             match item(self) {
@@ -362,6 +365,24 @@ impl<'t> Parser<'t> {
             .get(prev.end as usize..cur.start as usize)
             .is_some_and(|gap| gap.contains('\n'))
     }
+}
+
+/// Keywords that begin a declaration allowed only at top level.
+fn starts_top_level_only(k: TokenKind) -> bool {
+    use TokenKind::*;
+    matches!(
+        k,
+        Header
+            | HeaderUnion
+            | Struct
+            | Enum
+            | Typedef
+            | Extern
+            | Parser
+            | Control
+            | Package
+            | MatchKind
+    )
 }
 
 /// Keywords that begin a top-level declaration, where top-level recovery stops.

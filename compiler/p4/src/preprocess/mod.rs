@@ -218,6 +218,11 @@ impl Preprocessor<'_> {
         if let Some(start) = chunk.take() {
             self.chunk(file, &text[start..], start);
         }
+        // Whatever follows this file's text in the output (a newline added here, the end of
+        // input) belongs to the file's end, not past it.
+        let end = to_u32(text.len());
+        self.origins
+            .expansion(self.out.len(), file, Span::new(end, end));
         if !self.out.ends_with('\n') {
             self.out.push('\n');
         }
