@@ -60,7 +60,7 @@ fn check_annotations(c: &mut Checker<'_>, annotations: &[Annotation]) {
     let p = c.p;
     for a in annotations {
         let problem = match a.name.name.as_str() {
-            "name" | "controller_header"
+            "name" | "controller_header" | "noWarn"
                 if annotation_string(p, std::slice::from_ref(a), &a.name.name).is_none() =>
             {
                 Some(format!("expected one string argument for @{}", a.name.name))
