@@ -731,9 +731,17 @@ impl Lowerer<'_> {
     pub(super) fn value(&mut self, e: Handle<Expr>, out: &mut Vec<IrStmt>) -> Result<(IrExpr, Ty)> {
         let o = self.operand(e, out)?;
         if let Operand::Int(i) = &o {
-            // An `int` the checker left unconverted: give it the width it needs.
-            let bits = i.bits().max(1) + 1;
-            let ty = Ty::Int(u16::try_from(bits).unwrap_or(128).min(128));
+            // An `int` the checker left unconverted: give it the width it needs, unsigned
+            // when it is not negative (extern arguments such as hash bases are unsigned).
+            let negative = i.sign() == Sign::Minus;
+            let bits = u16::try_from(i.bits().max(1) + u64::from(negative))
+                .unwrap_or(128)
+                .min(128);
+            let ty = if negative {
+                Ty::Int(bits)
+            } else {
+                Ty::Bit(bits)
+            };
             return Ok((
                 IrExpr::Const {
                     ty,

@@ -159,9 +159,15 @@ impl Lowerer<'_> {
             }
             _ => return Err(Error::new(ErrorKind::UnknownExtern { name: ext_name }, loc)),
         };
+        let key = (d, self.scope_of(d));
+        if let Some(h) = self.extern_of.get(&key) {
+            self.vars.insert(d, Binding::Extern(*h));
+            return Ok(());
+        }
         let name = self.cp_name(d);
         let h = self.externs.append(Extern { name, id: 0, kind });
         self.origins.externs.push(Some(d));
+        self.extern_of.insert(key, h);
         self.vars.insert(d, Binding::Extern(h));
         Ok(())
     }

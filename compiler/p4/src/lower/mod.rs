@@ -155,6 +155,10 @@ pub(crate) struct Lowerer<'a> {
     /// has two copies of its tables.
     table_of: HashMap<(Handle<Decl>, String), IrHandle<IrTable>>,
     action_of: HashMap<(Handle<Decl>, String), IrHandle<IrAction>>,
+    /// The arguments bound to the directional parameters of each lowered action.
+    action_args: HashMap<(Handle<Decl>, String), Vec<Handle<crate::ast::Expr>>>,
+    /// Extern instances by declaration and instance scope.
+    extern_of: HashMap<(Handle<Decl>, String), IrHandle<Extern>>,
     /// Fully qualified name of the parser or control instance being lowered (`MyIngress`,
     /// `MyIngress.acl` inside an inlined sub-control instance `acl`).
     scope: String,
@@ -200,6 +204,8 @@ impl<'a> Lowerer<'a> {
             subst: HashMap::new(),
             table_of: HashMap::new(),
             action_of: HashMap::new(),
+            action_args: HashMap::new(),
+            extern_of: HashMap::new(),
             scope: String::new(),
             rename: None,
             digest_of: HashMap::new(),

@@ -28,6 +28,14 @@ impl Lowerer<'_> {
     ) -> Result<IrHandle<IrAction>> {
         let key = (a, self.scope_of(a));
         if let Some(h) = self.action_of.get(&key) {
+            // One IR action serves every table; its directional parameters are bound once.
+            let first = self.action_args.get(&key).map(Vec::as_slice).unwrap_or(&[]);
+            if !dir_args.is_empty() && first != dir_args {
+                return Err(Error::unsupported(
+                    "an action with directional parameters listed with different arguments",
+                    self.loc(dir_args[0]),
+                ));
+            }
             return Ok(*h);
         }
         let p = self.p;
@@ -93,6 +101,7 @@ impl Lowerer<'_> {
             body,
         });
         self.origins.actions.push(a);
+        self.action_args.insert(key.clone(), dir_args.to_vec());
         self.action_of.insert(key, h);
         Ok(h)
     }
