@@ -8,6 +8,8 @@
 //! 3. [`valid`]: checks across items (unique addresses, VIPs and service ports, address
 //!    families along the DSR path, required roles, unused pools and ACLs).
 //!
+//! [`synth`] generates large valid policies for benchmarks.
+//!
 //! Problems are values of [`error::Error`], converted to [`ddsr_diag::Diagnostic`]s in one place
 //! and returned sorted by position. The central structure is [`ir::Policy`]: arenas of hosts,
 //! pools, ACLs and VIPs. Invariant: a `Policy` is only returned when no error was found, and
@@ -21,6 +23,7 @@ pub mod ir;
 pub mod lower;
 pub mod net;
 pub mod shadow;
+pub mod synth;
 pub mod valid;
 
 use std::path::Path;

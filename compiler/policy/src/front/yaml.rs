@@ -19,6 +19,10 @@ pub const MAX_EVENTS: usize = 8_000_000;
 /// Most YAML nodes (scalars and collections, alias expansions included).
 pub const MAX_NODES: usize = 4_000_000;
 
+/// Most events copied for anchors and replayed through aliases. Real policies use aliases for
+/// a few shared lists; an alias bomb needs millions.
+pub const MAX_ALIAS_EVENTS: usize = 200_000;
+
 /// Deepest nesting accepted; the policy language needs 5, and it bounds recursion.
 const MAX_DEPTH: usize = 32;
 
@@ -42,14 +46,16 @@ pub fn parse(text: &str) -> Result<(Node, Vec<Error>), Error> {
         max_nodes: MAX_NODES,
         max_depth: MAX_DEPTH,
         max_documents: 1,
+        max_recorded_anchor_events: MAX_ALIAS_EVENTS,
     };
-    let options = serde_saphyr::options! {
+    let mut options = serde_saphyr::options! {
         budget: budget,
         duplicate_keys: DuplicateKeyPolicy::PassThrough,
         strict_booleans: true,
         leading_zero_numbers_as_strings: true,
         with_snippet: false,
     };
+    options.alias_limits.max_total_replayed_events = MAX_ALIAS_EVENTS;
     let root: Node = match serde_saphyr::from_str_with_options(text, options) {
         Ok(n) => n,
         Err(e) => return Err(convert(text, &e)),
