@@ -23,6 +23,7 @@ enum Command {
     Check(cmd::check::Check),
     GenPolicy(cmd::gen_policy::GenPolicy),
     P4(cmd::p4::P4),
+    Softswitch(cmd::softswitch::Softswitch),
 }
 
 fn main() -> ExitCode {
@@ -38,5 +39,6 @@ fn main() -> ExitCode {
         Command::Check(args) => cmd::check::run(args),
         Command::GenPolicy(args) => cmd::gen_policy::run(args),
         Command::P4(args) => cmd::p4::run(args),
+        Command::Softswitch(args) => cmd::softswitch::run(args),
     }
 }

@@ -4,3 +4,4 @@ pub mod check;
 pub mod gen_policy;
 pub mod p4;
 pub mod p4_build;
+pub mod softswitch;
