@@ -9,8 +9,8 @@
 
 use nom::branch::alt;
 use nom::bytes::complete::{tag, take_until, take_while, take_while1};
-use nom::character::complete::{char, satisfy};
-use nom::combinator::{recognize, value};
+use nom::character::complete::{anychar, char, satisfy};
+use nom::combinator::recognize;
 use nom::sequence::{pair, preceded};
 use nom::{IResult, Parser};
 use num_bigint::BigUint;
@@ -41,6 +41,7 @@ pub fn lex(text: &str, origins: &OriginMap) -> (Vec<Tok>, Vec<SyntaxError>) {
     let mut toks = Vec::with_capacity(text.len() / 4);
     let mut errors = Vec::new();
     let mut rest = text;
+    let mut origins = origins.cursor();
     let offset = |rest: &str| text.len() - rest.len();
     loop {
         rest = match trivia(rest) {
@@ -173,56 +174,50 @@ fn string(input: &str) -> IResult<&str, TokenKind> {
     }
 }
 
+/// Operators and delimiters, longest match first; dispatching on the first character keeps
+/// this to one or two comparisons per token.
 fn punctuation(input: &str) -> IResult<&str, TokenKind> {
     use TokenKind::*;
-    alt((
-        alt((
-            value(InvalidHeader, tag("{#}")),
-            value(Mask, tag("&&&")),
-            value(Dots, tag("...")),
-            value(SatAdd, tag("|+|")),
-            value(SatSub, tag("|-|")),
-            value(AndAnd, tag("&&")),
-            value(OrOr, tag("||")),
-            value(Eq, tag("==")),
-            value(Ne, tag("!=")),
-            value(Le, tag("<=")),
-            value(Ge, tag(">=")),
-            value(Shl, tag("<<")),
-            value(PlusPlus, tag("++")),
-            value(Range, tag("..")),
-        )),
-        alt((
-            value(LBrace, char('{')),
-            value(RBrace, char('}')),
-            value(LParen, char('(')),
-            value(RParen, char(')')),
-            value(LBracket, char('[')),
-            value(RBracket, char(']')),
-            value(Lt, char('<')),
-            value(Gt, char('>')),
-            value(Not, char('!')),
-            value(Tilde, char('~')),
-            value(Amp, char('&')),
-            value(Pipe, char('|')),
-            value(Caret, char('^')),
-            value(Plus, char('+')),
-            value(Minus, char('-')),
-            value(Star, char('*')),
-            value(Slash, char('/')),
-            value(Percent, char('%')),
-            value(Assign, char('=')),
-            value(Semi, char(';')),
-        )),
-        alt((
-            value(Colon, char(':')),
-            value(Comma, char(',')),
-            value(Dot, char('.')),
-            value(Question, char('?')),
-            value(At, char('@')),
-        )),
-    ))
-    .parse(input)
+    let (rest, c) = anychar(input)?;
+    let longer = |options: &[(&'static str, TokenKind)], single: TokenKind| {
+        for &(t, k) in options {
+            if let Ok((r, _)) = tag::<_, _, nom::error::Error<&str>>(t).parse(input) {
+                return Ok((r, k));
+            }
+        }
+        Ok((rest, single))
+    };
+    match c {
+        '{' => longer(&[("{#}", InvalidHeader)], LBrace),
+        '}' => Ok((rest, RBrace)),
+        '(' => Ok((rest, LParen)),
+        ')' => Ok((rest, RParen)),
+        '[' => Ok((rest, LBracket)),
+        ']' => Ok((rest, RBracket)),
+        ';' => Ok((rest, Semi)),
+        ',' => Ok((rest, Comma)),
+        ':' => Ok((rest, Colon)),
+        '?' => Ok((rest, Question)),
+        '@' => Ok((rest, At)),
+        '~' => Ok((rest, Tilde)),
+        '^' => Ok((rest, Caret)),
+        '*' => Ok((rest, Star)),
+        '/' => Ok((rest, Slash)),
+        '%' => Ok((rest, Percent)),
+        '>' => longer(&[(">=", Ge)], Gt),
+        '<' => longer(&[("<=", Le), ("<<", Shl)], Lt),
+        '=' => longer(&[("==", Eq)], Assign),
+        '!' => longer(&[("!=", Ne)], Not),
+        '&' => longer(&[("&&&", Mask), ("&&", AndAnd)], Amp),
+        '|' => longer(&[("|+|", SatAdd), ("|-|", SatSub), ("||", OrOr)], Pipe),
+        '+' => longer(&[("++", PlusPlus)], Plus),
+        '-' => Ok((rest, Minus)),
+        '.' => longer(&[("...", Dots), ("..", Range)], Dot),
+        _ => Err(nom::Err::Error(nom::error::Error::new(
+            input,
+            nom::error::ErrorKind::Char,
+        ))),
+    }
 }
 
 /// Decodes an integer literal: `[width (w|s)] [0x|0o|0b|0d] digits`, `_` allowed between

@@ -63,13 +63,27 @@ impl OriginMap {
         self.segments.push(seg);
     }
 
-    fn segment(&self, offset: u32) -> Option<&Segment> {
-        let i = self.segments.partition_point(|s| s.out_start <= offset);
-        i.checked_sub(1).map(|i| &self.segments[i])
-    }
-
     /// The original location of output bytes `start..end`.
     pub fn loc(&self, start: usize, end: usize) -> Loc {
+        self.cursor().loc(start, end)
+    }
+
+    /// A reader for increasing offsets (a lexer's tokens), which walks the segments forward
+    /// instead of searching them for every token.
+    pub fn cursor(&self) -> Cursor<'_> {
+        Cursor { map: self, at: 0 }
+    }
+}
+
+/// See [`OriginMap::cursor`]. Offsets may also go backwards; that costs a search.
+pub struct Cursor<'m> {
+    map: &'m OriginMap,
+    at: usize,
+}
+
+impl Cursor<'_> {
+    /// The original location of output bytes `start..end`.
+    pub fn loc(&mut self, start: usize, end: usize) -> Loc {
         let (start, end) = (to_u32(start), to_u32(end.max(start)));
         let first = self.point(start, end.saturating_sub(start));
         if end <= start + 1 {
@@ -78,9 +92,25 @@ impl OriginMap {
         first.to(self.point(end - 1, 1))
     }
 
+    fn seek(&mut self, offset: u32) -> Option<Segment> {
+        let segs = &self.map.segments;
+        // Usually the offset is in the current segment or one of the next few.
+        if segs.get(self.at).is_some_and(|s| s.out_start <= offset) {
+            for _ in 0..4 {
+                match segs.get(self.at + 1) {
+                    Some(next) if next.out_start <= offset => self.at += 1,
+                    _ => return Some(segs[self.at]),
+                }
+            }
+        }
+        let i = segs.partition_point(|s| s.out_start <= offset);
+        self.at = i.checked_sub(1)?;
+        Some(segs[self.at])
+    }
+
     /// Location of `len` output bytes at `offset`, assuming they lie in one segment.
-    fn point(&self, offset: u32, len: u32) -> Loc {
-        match self.segment(offset) {
+    fn point(&mut self, offset: u32, len: u32) -> Loc {
+        match self.seek(offset) {
             None => Loc::new(FileId(0), Span::new(0, 0)),
             Some(seg) => match seg.source {
                 Source::Copy { src_start } => {
