@@ -286,3 +286,39 @@ V1Switch(P(), V(), I(), E(), C(), D()) main;
     let expected_line = src[..src.find("hdr.s[meta.a]").unwrap()].lines().count();
     assert_eq!((line, col), (expected_line, 15));
 }
+
+#[test]
+fn table_results_in_expressions_keep_short_circuit_order() {
+    let c = ok(&program(
+        SIMPLE_PARSER,
+        r#"
+    action a() { }
+    table t1 { key = { meta.a: exact; } actions = { a; } }
+    table t2 { key = { meta.b: exact; } actions = { a; } }
+    apply {
+        if (meta.a == 1 && t2.apply().miss) { meta.b = 7; }
+        bool h = t1.apply().hit;
+        if (h) { meta.a = 2; }
+    }"#,
+    ));
+    let p = &c.lowered.pipeline;
+    let body = &p.controls[p.package.ingress].body;
+    let t2 = p.table_by_name("I.t2").unwrap();
+    let t1 = p.table_by_name("I.t1").unwrap();
+    // cond = (meta.a == 1); if (cond) { apply t2 -> hit flag; cond = !flag }; if (cond) ...
+    let [
+        Stmt::Assign { .. },
+        Stmt::If { then, els, .. },
+        Stmt::If { .. },
+        Stmt::Apply { table, .. },
+        ..,
+    ] = body.as_slice()
+    else {
+        panic!("{body:#?}");
+    };
+    assert!(els.is_empty());
+    assert!(
+        matches!(then.as_slice(), [Stmt::Apply { table, .. }, Stmt::Assign { .. }] if *table == t2)
+    );
+    assert_eq!(*table, t1);
+}

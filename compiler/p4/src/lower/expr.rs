@@ -233,8 +233,27 @@ impl Lowerer<'_> {
                         ));
                     }
                 };
-                let a = self.value_as(*then, ty, out)?;
-                let b = self.value_as(*otherwise, ty, out)?;
+                let (mut pa, mut pb) = (Vec::new(), Vec::new());
+                let a = self.value_as(*then, ty, &mut pa)?;
+                let b = self.value_as(*otherwise, ty, &mut pb)?;
+                if !pa.is_empty() || !pb.is_empty() {
+                    // Only the chosen branch's effects happen.
+                    let r = self.temp("mux", ty);
+                    pa.push(IrStmt::Assign {
+                        dst: LValue::Field(r),
+                        src: a,
+                    });
+                    pb.push(IrStmt::Assign {
+                        dst: LValue::Field(r),
+                        src: b,
+                    });
+                    out.push(IrStmt::If {
+                        cond: c,
+                        then: pa,
+                        els: pb,
+                    });
+                    return Ok(Operand::Value(IrExpr::field(r), ty));
+                }
                 Ok(Operand::Value(
                     IrExpr::Mux {
                         cond: Box::new(c),
@@ -355,11 +374,51 @@ impl Lowerer<'_> {
                     Ty::Bit(32),
                 ))
             }
+            Some(Member::Hit | Member::Miss) => {
+                let Some(CallTarget::Apply(t)) = self.c.calls[base.index()] else {
+                    return Err(Error::unsupported("`hit`/`miss` of this value", loc));
+                };
+                // The table runs where the expression is evaluated; its result is kept in a
+                // fresh `bool`.
+                let table = self.table(t, loc)?;
+                let field = self.temp("hit", Ty::Bool);
+                let set = |v: bool| IrStmt::Assign {
+                    dst: LValue::Field(field),
+                    src: IrExpr::bool(v),
+                };
+                out.push(IrStmt::Apply {
+                    table,
+                    arms: ddsr_pipeline::stmt::ApplyArms::Hit {
+                        hit: vec![set(true)],
+                        miss: vec![set(false)],
+                    },
+                });
+                let v = IrExpr::field(field);
+                Ok(Operand::Value(
+                    if m == Some(Member::Hit) {
+                        v
+                    } else {
+                        IrExpr::unary(UnOp::Not, v)
+                    },
+                    Ty::Bool,
+                ))
+            }
             _ => Err(Error::unsupported(
                 format!("member `{}` in this position", member.name),
                 loc,
             )),
         }
+    }
+
+    /// A fresh scalar of type `ty` in the current block's locals.
+    fn temp(&mut self, name: &str, ty: Ty) -> ddsr_pipeline::FieldRef {
+        let mut area = self
+            .area
+            .take()
+            .unwrap_or_else(|| super::storage::Area::new("locals", "locals_t"));
+        let f = self.slot(&mut area, name, ty);
+        self.area = Some(area);
+        f
     }
 
     /// Member `i` (named `name`) of an aggregate operand.
@@ -414,13 +473,38 @@ impl Lowerer<'_> {
         }
         if matches!(op, BinaryOp::And | BinaryOp::Or) {
             let a = self.value_as(lhs, Ty::Bool, out)?;
-            let b = self.value_as(rhs, Ty::Bool, out)?;
+            let mut pre = Vec::new();
+            let b = self.value_as(rhs, Ty::Bool, &mut pre)?;
             let bin = if op == BinaryOp::And {
                 BinOp::And
             } else {
                 BinOp::Or
             };
-            return Ok(Operand::Value(IrExpr::binary(bin, a, b), Ty::Bool));
+            if pre.is_empty() {
+                return Ok(Operand::Value(IrExpr::binary(bin, a, b), Ty::Bool));
+            }
+            // The right operand has effects (a table applied, a function inlined): they
+            // happen only when it is evaluated, as `&&`/`||` short-circuit.
+            let t = self.temp("cond", Ty::Bool);
+            out.push(IrStmt::Assign {
+                dst: LValue::Field(t),
+                src: a,
+            });
+            pre.push(IrStmt::Assign {
+                dst: LValue::Field(t),
+                src: b,
+            });
+            let cond = if op == BinaryOp::And {
+                IrExpr::field(t)
+            } else {
+                IrExpr::unary(UnOp::Not, IrExpr::field(t))
+            };
+            out.push(IrStmt::If {
+                cond,
+                then: pre,
+                els: Vec::new(),
+            });
+            return Ok(Operand::Value(IrExpr::field(t), Ty::Bool));
         }
         if matches!(op, BinaryOp::Shl | BinaryOp::Shr) {
             let (a, ty) = self.value(lhs, out)?;
