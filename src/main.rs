@@ -21,6 +21,9 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     Check(cmd::check::Check),
+    Compile(cmd::compile::Compile),
+    Diff(cmd::diff::Diff),
+    Explain(cmd::explain::Explain),
     GenPolicy(cmd::gen_policy::GenPolicy),
     P4(cmd::p4::P4),
     Softswitch(cmd::softswitch::Softswitch),
@@ -37,6 +40,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check(args) => cmd::check::run(args),
+        Command::Compile(args) => cmd::compile::run(args),
+        Command::Diff(args) => cmd::diff::run(args),
+        Command::Explain(args) => cmd::explain::run(args),
         Command::GenPolicy(args) => cmd::gen_policy::run(args),
         Command::P4(args) => cmd::p4::run(args),
         Command::Softswitch(args) => cmd::softswitch::run(args),

@@ -1,6 +1,9 @@
 //! One module per subcommand.
 
 pub mod check;
+pub mod compile;
+pub mod diff;
+pub mod explain;
 pub mod gen_policy;
 pub mod p4;
 pub mod p4_build;

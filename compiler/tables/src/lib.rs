@@ -12,3 +12,11 @@
 
 pub mod passes;
 pub mod synth;
+pub mod plan;
+pub mod reference;
+pub mod trace;
+pub mod back;
+pub mod capacity;
+pub mod compile;
+pub mod diff;
+pub mod explain;

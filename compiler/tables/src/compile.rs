@@ -1,0 +1,194 @@
+//! The `compile` driver: validated policy -> plan -> capacity check -> every back end, and the
+//! atomic write of the artifact set.
+//!
+//! Output per host `H` (under `PREFIX/H/`): `program.p4`, `p4info.txtpb`, `entries.txtpb`,
+//! `entries.json`, and `bmv2.cli` for BMv2 hosts; `manifest.json` at the top lists them all.
+//! Bytes depend only on the policy: hosts, tables and entries come out in policy and program
+//! order, JSON objects have sorted keys, and nothing reads the clock or the environment.
+//!
+//! [`write`] builds the whole set in a fresh sibling directory and renames it into place, so an
+//! output directory is either the previous complete set or the new complete set, never a mix.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use ddsr_diag::{Code, Diagnostic};
+use ddsr_pipeline::{Pipeline, TableEntry};
+use ddsr_policy::Policy;
+use ddsr_policy::ir::Target;
+
+use crate::back::{self, Artifact};
+use crate::capacity::{self, Limits};
+use crate::plan::schema::TableSpec;
+use crate::plan::{self, HostPlan, Plan, resolve};
+
+/// An entry the plan made does not fit its own schema: a compiler bug, reported, not panicked.
+pub const INTERNAL: Code = Code(447);
+
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub limits: Limits,
+}
+
+/// One host's resolved program and entries.
+#[derive(Debug, Clone)]
+pub struct Host {
+    pub plan: HostPlan,
+    /// Values of the `sizes.p4` macros for this host.
+    pub defines: Vec<(&'static str, u64)>,
+    pub pipeline: Pipeline,
+    pub entries: Vec<TableEntry>,
+}
+
+/// A compiled policy.
+#[derive(Debug, Clone)]
+pub struct Output {
+    pub plan: Plan,
+    pub hosts: Vec<Host>,
+}
+
+/// The `sizes.p4` values a host needs: what its tables hold, at least 1 (P4 tables and counters
+/// cannot be empty).
+fn defines(plan: &Plan, host: &HostPlan, policy: &Policy) -> Vec<(&'static str, u64)> {
+    let counts = host.counts();
+    let most = |tables: [&str; 2]| {
+        tables
+            .iter()
+            .map(|t| counts.get(t).copied().unwrap_or(0) as u64)
+            .max()
+            .unwrap_or(0)
+            .max(1)
+    };
+    vec![
+        ("DDSR_VIPS", (policy.vips.len() as u64).max(1)),
+        ("DDSR_BACKENDS", (plan.ids.backends.len() as u64).max(1)),
+        ("DDSR_BUCKETS", u64::from(plan.buckets.max(1))),
+        ("DDSR_BUCKET_ENTRIES", most(["backends_v4", "backends_v6"])),
+        ("DDSR_ACL_ENTRIES", most(["acl_v4", "acl_v6"])),
+        ("DDSR_ACL_RULES", plan.ids.rules.len() as u64),
+        ("DDSR_ROUTES", most(["routes_v4", "routes_v6"])),
+        (
+            "DDSR_DEFAULT_PORT",
+            u64::from(policy.hosts[host.host].default_port),
+        ),
+    ]
+}
+
+fn size_of(defines: &[(&str, u64)], t: &TableSpec) -> u32 {
+    match t.size_macro {
+        Some(m) => defines
+            .iter()
+            .find(|(n, _)| *n == m)
+            .map_or(1, |(_, v)| u32::try_from(*v).unwrap_or(u32::MAX)),
+        None => t.fixed_size,
+    }
+}
+
+/// Plans, checks and resolves `policy`; every problem is returned as a diagnostic.
+pub fn compile(policy: &Policy, options: &Options) -> Result<Output, Vec<Diagnostic>> {
+    let plan = plan::build(policy).map_err(|e| capacity::plan_errors(policy, &e))?;
+    let problems = capacity::check(policy, &plan, &options.limits);
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let mut hosts = Vec::new();
+    for hp in &plan.hosts {
+        let defines = defines(&plan, hp, policy);
+        let pipeline = hp.program.pipeline(|t| size_of(&defines, t));
+        let entries = resolve::all(&pipeline, &hp.entries).map_err(|e: resolve::Error| {
+            vec![Diagnostic::error(
+                INTERNAL,
+                format!("internal error: host `{}`: {e}", hp.name),
+            )]
+        })?;
+        hosts.push(Host {
+            plan: hp.clone(),
+            defines,
+            pipeline,
+            entries,
+        });
+    }
+    Ok(Output { plan, hosts })
+}
+
+impl Output {
+    /// Every artifact of every host, paths prefixed with `prefix` (empty, or `name/`).
+    pub fn artifacts(&self, prefix: &str) -> Vec<Artifact> {
+        let mut out = Vec::new();
+        for h in &self.hosts {
+            let dir = format!("{prefix}{}", h.plan.name);
+            out.push(Artifact::new(
+                format!("{dir}/program.p4"),
+                back::p4::program(h.plan.role, &h.plan.name, &h.defines),
+            ));
+            out.push(Artifact::new(
+                format!("{dir}/p4info.txtpb"),
+                back::p4::p4info_text(&h.pipeline),
+            ));
+            out.push(Artifact::new(
+                format!("{dir}/entries.txtpb"),
+                back::p4runtime::text(&h.pipeline, &h.entries),
+            ));
+            out.push(Artifact::new(
+                format!("{dir}/entries.json"),
+                back::p4runtime::json(&h.pipeline, &h.entries),
+            ));
+            if h.plan.target == Target::Bmv2 {
+                out.push(Artifact::new(
+                    format!("{dir}/bmv2.cli"),
+                    back::bmv2_cli::commands(&h.pipeline, &h.entries),
+                ));
+            }
+        }
+        out
+    }
+}
+
+/// A sibling of `out` that no other process picks: `.<name>.<suffix>-<pid>`.
+fn sibling(out: &Path, suffix: &str) -> PathBuf {
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "out".into());
+    let parent = out.parent().unwrap_or(Path::new(""));
+    parent.join(format!(".{name}.{suffix}-{}", std::process::id()))
+}
+
+fn write_all(dir: &Path, artifacts: &[Artifact]) -> io::Result<()> {
+    std::fs::create_dir(dir)?;
+    for a in artifacts {
+        let path = dir.join(&a.path);
+        if let Some(p) = path.parent() {
+            std::fs::create_dir_all(p)?;
+        }
+        std::fs::write(&path, &a.bytes)?;
+    }
+    Ok(())
+}
+
+/// Writes `artifacts` as the directory `out`, replacing a previous one whole. On error nothing
+/// of the new set is left behind and a previous `out` is kept.
+pub fn write(out: &Path, artifacts: &[Artifact]) -> io::Result<()> {
+    let tmp = sibling(out, "tmp");
+    let old = sibling(out, "old");
+    if let Err(e) = write_all(&tmp, artifacts) {
+        let _ = std::fs::remove_dir_all(&tmp);
+        return Err(e);
+    }
+    let had_old = out.exists();
+    if had_old && let Err(e) = std::fs::rename(out, &old) {
+        let _ = std::fs::remove_dir_all(&tmp);
+        return Err(e);
+    }
+    if let Err(e) = std::fs::rename(&tmp, out) {
+        let _ = std::fs::remove_dir_all(&tmp);
+        if had_old {
+            let _ = std::fs::rename(&old, out);
+        }
+        return Err(e);
+    }
+    if had_old {
+        std::fs::remove_dir_all(&old)?;
+    }
+    Ok(())
+}
