@@ -475,7 +475,14 @@ impl<'a> Checker<'a> {
             if !self.contains_var(pt) {
                 self.convert(arg, pt);
                 let at = self.out.expr_types[arg.index()];
-                self.require(arg, at, pt);
+                if self.require(arg, at, pt) && !self.block_matches(at, pt) {
+                    let expected = self.display(pt);
+                    let found = self.display(at);
+                    self.err(
+                        ErrorKind::Mismatch { expected, found },
+                        self.p.exprs.loc(arg),
+                    );
+                }
             }
             if let Some(dir @ (Direction::Out | Direction::InOut)) = prm.direction {
                 let dont_care = matches!(self.p.exprs[arg], Expr::DontCare);
@@ -565,6 +572,34 @@ impl<'a> Checker<'a> {
             }
             _ => {}
         }
+    }
+
+    /// Whether a parser or control given for a package parameter has the apply parameters the
+    /// parameter's type declares (directions and types, after type arguments are bound).
+    fn block_matches(&mut self, given: TypeId, declared: TypeId) -> bool {
+        let (g, ga, d, da) = match (self.get(given).clone(), self.get(declared).clone()) {
+            (Type::Parser { decl: g, args: ga }, Type::Parser { decl: d, args: da })
+            | (Type::Control { decl: g, args: ga }, Type::Control { decl: d, args: da }) => {
+                (g, ga, d, da)
+            }
+            _ => return true,
+        };
+        let (gp, dp) = (self.apply_params(g), self.apply_params(d));
+        let sg = self.instance_subst(g, &ga);
+        let sd = self.instance_subst(d, &da);
+        for (x, y) in gp.iter().zip(dp) {
+            if x.direction != y.direction {
+                return false;
+            }
+            let xt = self.out.type_refs[x.ty.index()];
+            let xt = self.subst(xt, &sg);
+            let yt = self.out.type_refs[y.ty.index()];
+            let yt = self.subst(yt, &sd);
+            if !self.contains_var(xt) && !self.contains_var(yt) && xt != yt {
+                return false;
+            }
+        }
+        true
     }
 
     /// `t` with bound type parameters replaced.

@@ -90,10 +90,8 @@ impl Checker<'_> {
                             .any(|(fname, b)| fname == n && self.assignable(*a, *b))
                     })
             }
-            (
-                Type::Parser { decl: a, .. } | Type::Control { decl: a, .. },
-                Type::Parser { decl: b, .. } | Type::Control { decl: b, .. },
-            ) => {
+            (Type::Parser { decl: a, .. }, Type::Parser { decl: b, .. })
+            | (Type::Control { decl: a, .. }, Type::Control { decl: b, .. }) => {
                 // Parameters marked @optional in the type (TNA's intrinsic metadata) may be
                 // left out by the parser or control given for it.
                 let (given, declared) = (self.apply_params(*a), self.apply_params(*b));
@@ -864,6 +862,15 @@ impl Checker<'_> {
         let tr = self.expr(rhs, None);
         if tl == TypeId::UNKNOWN || tr == TypeId::UNKNOWN {
             return TypeId::UNKNOWN;
+        }
+        // Inside a generic function the operands' types are only known per call; the
+        // operation is checked where the function is specialised (lowering).
+        if matches!(self.get(tl), Type::Var(_)) || matches!(self.get(tr), Type::Var(_)) {
+            return match op {
+                Eq | Ne | Lt | Le | Gt | Ge => TypeId::BOOL,
+                _ if matches!(self.get(tl), Type::Var(_)) => tl,
+                _ => tr,
+            };
         }
         let bad = |c: &mut Self, side: Handle<Expr>, t: TypeId| {
             let found = c.display(t);
