@@ -293,3 +293,56 @@ fn const_default_and_entry_errors_come_back_as_errors() {
     assert_eq!(out.packets()[0].port, 5, "the new default forwards");
     assert_eq!(sw.read(t).len(), 2);
 }
+
+#[test]
+fn fast_tables_and_the_reference_scan_forward_identically() {
+    let mut fast = switch();
+    let p = fast.pipeline();
+    let acl = p.table_by_name("MyIngress.acl").unwrap();
+    let lpm = p.table_by_name("MyIngress.ipv4_lpm").unwrap();
+    let deny = p.action_by_name("MyIngress.deny").unwrap();
+    for (i, (src, mask, lo, hi)) in [([192u8, 168, 1, 0], 24u8, 0u16, 100u16), ([192, 168, 0, 0], 16, 50, 60), ([0, 0, 0, 0], 0, 443, 443)]
+        .into_iter()
+        .enumerate()
+    {
+        let m = if mask == 0 { 0 } else { u32::MAX << (32 - mask) };
+        fast.insert(TableEntry {
+            table: acl,
+            matches: vec![
+                FieldMatch::Ternary { value: src.to_vec(), mask: m.to_be_bytes().to_vec() },
+                FieldMatch::Ternary { value: vec![0], mask: vec![0] },
+                FieldMatch::Range { low: lo.to_be_bytes().to_vec(), high: hi.to_be_bytes().to_vec() },
+            ],
+            priority: 1 + i as i32,
+            action: EntryAction::Action(ActionCall { action: deny, args: vec![] }),
+        })
+        .unwrap();
+    }
+    let mut slow = Switch::new(router()).unwrap();
+    for t in [lpm, acl] {
+        for e in fast.read(t) {
+            slow.insert(e).unwrap();
+        }
+    }
+    slow.use_reference_tables();
+    let (mut a, mut b) = (Output::default(), Output::default());
+    let mut forwarded = 0;
+    for i in 0..600u32 {
+        let f = Flow {
+            src: [192, 168, (i % 3) as u8, (i % 7) as u8],
+            dst: [10, (i % 3) as u8, 0, 1],
+            dport: (i * 37 % 700) as u16,
+            proto: if i % 2 == 0 { 6 } else { 17 },
+            ..Flow::default()
+        };
+        let pkt = packet(&f, &[i as u8]);
+        a.clear();
+        b.clear();
+        fast.process(1, &pkt, 0, &mut a, None);
+        slow.process(1, &pkt, 0, &mut b, None);
+        assert_eq!(a.packets(), b.packets(), "packet {i}");
+        assert_eq!(a.drops, b.drops, "packet {i}");
+        forwarded += a.packets().len();
+    }
+    assert!(forwarded > 100 && forwarded < 600, "both outcomes occur: {forwarded}");
+}
