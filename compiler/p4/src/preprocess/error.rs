@@ -74,7 +74,7 @@ fn expand_message(e: &ExpandError) -> String {
             format!("macro expansion nested deeper than {limit} levels")
         }
         ExpandError::TooLarge { limit } => {
-            format!("macro expansion produced more than {limit} tokens")
+            format!("macro expansions produced more than {limit} tokens")
         }
     }
 }

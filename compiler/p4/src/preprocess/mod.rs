@@ -38,7 +38,7 @@ use pptoken::{PpKind, PpTok};
 pub struct Limits {
     pub include_depth: usize,
     pub macro_depth: usize,
-    /// Tokens one macro use may expand to.
+    /// Tokens all macro expansions of one run may produce together.
     pub expansion_tokens: usize,
     pub output_bytes: usize,
     /// Parenthesis nesting in `#if` conditions.
@@ -52,7 +52,7 @@ impl Default for Limits {
         Limits {
             include_depth: 64,
             macro_depth: 64,
-            expansion_tokens: 1 << 20,
+            expansion_tokens: 1 << 22,
             output_bytes: 64 << 20,
             condition_depth: 64,
             nesting: 128,
@@ -137,6 +137,7 @@ pub fn run(
         files: HashMap::new(),
         once: HashSet::new(),
         depth: 0,
+        expanded: 0,
         halted: false,
     };
     if !options.defines.is_empty() {
@@ -178,6 +179,8 @@ struct Preprocessor<'a> {
     /// Files with `#pragma once`.
     once: HashSet<FileId>,
     depth: usize,
+    /// Tokens produced by macro expansion so far, against `limits.expansion_tokens`.
+    expanded: usize,
     /// Set when the output limit is reached: nothing more is produced.
     halted: bool,
 }
@@ -391,8 +394,7 @@ impl Preprocessor<'_> {
         let loc = line.loc(rest_start, line.text.len());
         let result = cond::replace_defined(rest, |n| self.macros.contains_key(n))
             .and_then(|toks| {
-                let mut ex = self.expander();
-                ex.expand(&toks, &mut Vec::new(), 0)
+                self.expand(&toks)
                     .map_err(|e| PpError::Expand { error: e, loc }.to_string())
             })
             .and_then(|toks| cond::evaluate(&toks, self.options.limits.condition_depth));
@@ -405,13 +407,21 @@ impl Preprocessor<'_> {
         }
     }
 
-    fn expander(&self) -> Expander<'_> {
-        Expander {
+    /// Expands `toks`, counting what is produced against the run's budget. Exhausting the
+    /// budget stops preprocessing: the rest would only repeat the error.
+    fn expand(&mut self, toks: &[PpTok]) -> Result<Vec<PpTok>, macros::ExpandError> {
+        let mut ex = Expander {
             macros: &self.macros,
             max_depth: self.options.limits.macro_depth,
             max_tokens: self.options.limits.expansion_tokens,
-            produced: 0,
+            produced: self.expanded,
+        };
+        let r = ex.expand(toks, &mut Vec::new(), 0);
+        self.expanded = ex.produced;
+        if matches!(r, Err(macros::ExpandError::TooLarge { .. })) {
+            self.halted = true;
         }
+        r
     }
 
     fn define(
@@ -728,8 +738,7 @@ impl Preprocessor<'_> {
             }
             self.out.push_str(&s[copied..i]);
             let use_loc = Loc::new(file, Span::new(to_u32(base + i), to_u32(base + use_end)));
-            let mut ex = self.expander();
-            let expanded = ex.expand(&toks, &mut Vec::new(), 0);
+            let expanded = self.expand(&toks);
             match expanded {
                 Ok(toks) => {
                     let text = macros::text_of(&toks);
@@ -747,6 +756,9 @@ impl Preprocessor<'_> {
                     error,
                     loc: use_loc,
                 }),
+            }
+            if self.halted {
+                return;
             }
             self.origins.copy(self.out.len(), file, base + use_end);
             copied = use_end;

@@ -19,4 +19,5 @@
 #define L18 L17 L17
 #define L19 L18 L18
 #define L20 L19 L19
-L20
+#define L21 L20 L20
+L21
