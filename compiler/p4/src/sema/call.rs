@@ -19,7 +19,6 @@ impl<'a> Checker<'a> {
         callee: Handle<Expr>,
         type_args: &[Handle<TypeRef>],
         args: &[Argument],
-        _expected: Option<TypeId>,
     ) -> TypeId {
         let targs: Vec<TypeId> = type_args.iter().map(|t| self.type_ref(*t)).collect();
         let p = self.p;

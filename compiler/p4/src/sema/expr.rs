@@ -322,7 +322,7 @@ impl Checker<'_> {
             Expr::Index { base, index } => self.index_expr(e, *base, *index),
             Expr::Slice { base, hi, lo } => self.slice_expr(e, *base, *hi, *lo),
             Expr::Unary { op, operand } => self.unary(e, *op, *operand, expected),
-            Expr::Binary { op, lhs, rhs } => self.binary(e, *op, *lhs, *rhs, expected),
+            Expr::Binary { op, lhs, rhs } => self.binary(e, *op, *lhs, *rhs),
             Expr::Ternary {
                 cond,
                 then,
@@ -331,7 +331,7 @@ impl Checker<'_> {
                 self.expr_as(*cond, TypeId::BOOL);
                 let a = self.expr(*then, expected);
                 let b = self.expr(*otherwise, expected.or(Some(a)));
-                let t = self.unify_operands(*then, a, *otherwise, b, "?:");
+                let t = self.unify_operands(*then, a, *otherwise, b);
                 self.convert(*then, t);
                 if let Some(c) = self.value(*cond).and_then(Value::as_bool) {
                     let pick = if c { *then } else { *otherwise };
@@ -352,7 +352,7 @@ impl Checker<'_> {
                 callee,
                 type_args,
                 args,
-            } => self.call_expr(e, *callee, type_args, args, expected),
+            } => self.call_expr(e, *callee, type_args, args),
             Expr::Construct { ty, args } => {
                 let t = self.type_ref(*ty);
                 self.construct(Some(e), t, args, loc)
@@ -415,12 +415,12 @@ impl Checker<'_> {
             Expr::Mask { value, mask } => {
                 let a = self.expr(*value, expected);
                 let b = self.expr(*mask, expected.or(Some(a)));
-                self.unify_operands(*value, a, *mask, b, "&&&")
+                self.unify_operands(*value, a, *mask, b)
             }
             Expr::Range { lo, hi } => {
                 let a = self.expr(*lo, expected);
                 let b = self.expr(*hi, expected.or(Some(a)));
-                self.unify_operands(*lo, a, *hi, b, "..")
+                self.unify_operands(*lo, a, *hi, b)
             }
         }
     }
@@ -802,7 +802,6 @@ impl Checker<'_> {
         tl: TypeId,
         r: Handle<Expr>,
         tr: TypeId,
-        _op: &str,
     ) -> TypeId {
         if tl == tr {
             return tl;
@@ -841,7 +840,6 @@ impl Checker<'_> {
         op: BinaryOp,
         lhs: Handle<Expr>,
         rhs: Handle<Expr>,
-        expected: Option<TypeId>,
     ) -> TypeId {
         use BinaryOp::*;
         if matches!(op, And | Or) {
@@ -857,7 +855,6 @@ impl Checker<'_> {
         }
         // Operands are typed on their own: constant `int` arithmetic is exact, and only the
         // result is converted to the destination's width.
-        let _ = expected;
         let tl = self.expr(lhs, None);
         let tr = self.expr(rhs, None);
         if tl == TypeId::UNKNOWN || tr == TypeId::UNKNOWN {
@@ -885,7 +882,7 @@ impl Checker<'_> {
         };
         match op {
             Eq | Ne => {
-                let t = self.unify_operands(lhs, tl, rhs, tr, op.symbol());
+                let t = self.unify_operands(lhs, tl, rhs, tr);
                 if t == TypeId::UNKNOWN {
                     return TypeId::UNKNOWN;
                 }
@@ -896,7 +893,7 @@ impl Checker<'_> {
                 TypeId::BOOL
             }
             Lt | Le | Gt | Ge => {
-                let t = self.unify_operands(lhs, tl, rhs, tr, op.symbol());
+                let t = self.unify_operands(lhs, tl, rhs, tr);
                 if t == TypeId::UNKNOWN {
                     return t;
                 }
@@ -1002,7 +999,7 @@ impl Checker<'_> {
                         return bad(self, side, st);
                     }
                 }
-                let t = self.unify_operands(lhs, tl, rhs, tr, op.symbol());
+                let t = self.unify_operands(lhs, tl, rhs, tr);
                 if t == TypeId::UNKNOWN {
                     return t;
                 }
