@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use ddsr_tables::passes::acl::{Matching, Options, lower};
+use ddsr_tables::passes::acl::{Matching, Options, Preserve, Verdict, lower};
 use ddsr_tables::synth::firewall;
 
 fn main() {
@@ -16,7 +16,9 @@ fn main() {
     } else {
         sizes
     };
-    println!("rules\tseed\tnaive\tcompressed\tratio\tunreachable\trange-entries\tseconds");
+    println!(
+        "rules\tseed\tnaive\trule-kept\tratio\tverdict-kept\tratio\tunreachable\trange-entries\tseconds"
+    );
     for n in sizes {
         for seed in [1u64, 2, 3] {
             let rules = firewall::generate(seed, n);
@@ -28,6 +30,14 @@ fn main() {
             )
             .unwrap_or_else(|e| panic!("{e}"));
             let secs = start.elapsed().as_secs_f64();
+            let verdict = Options {
+                preserve: Preserve::Verdict {
+                    miss: Verdict::Deny,
+                },
+                ..Options::default()
+            };
+            let v = lower(&firewall::layout(Matching::Ternary), &rules, &verdict)
+                .unwrap_or_else(|e| panic!("{e}"));
             let r = lower(
                 &firewall::layout(Matching::Range),
                 &rules,
@@ -35,10 +45,12 @@ fn main() {
             )
             .unwrap_or_else(|e| panic!("{e}"));
             println!(
-                "{n}\t{seed}\t{}\t{}\t{:.3}\t{}\t{}\t{secs:.2}",
+                "{n}\t{seed}\t{}\t{}\t{:.3}\t{}\t{:.3}\t{}\t{}\t{secs:.2}",
                 t.naive,
                 t.entries.len(),
                 t.entries.len() as f64 / t.naive as f64,
+                v.entries.len(),
+                v.entries.len() as f64 / t.naive as f64,
                 t.unreachable.len(),
                 r.entries.len(),
             );

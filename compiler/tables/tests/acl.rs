@@ -2,7 +2,8 @@
 //! small key spaces and for boundary-biased packets on generated firewalls.
 
 use ddsr_tables::passes::acl::{
-    Entry, Error, Field, Interval, Key, Matching, Options, Rule, Verdict, first_match, lower,
+    Entry, Error, Field, Interval, Key, Matching, Options, Preserve, Rule, Verdict, first_match,
+    lower,
 };
 use ddsr_tables::synth::{Rng, firewall};
 use proptest::prelude::*;
@@ -19,7 +20,29 @@ fn lookup(entries: &[Entry], packet: &[u128]) -> Option<u32> {
 const NAIVE: Options = Options {
     priority_gap: 16,
     compress: false,
+    preserve: Preserve::Rule,
 };
+
+const VERDICT: Options = Options {
+    priority_gap: 16,
+    compress: true,
+    preserve: Preserve::Verdict {
+        miss: Verdict::Deny,
+    },
+};
+
+/// The verdict a packet gets from the rules, or from the table (miss: deny).
+fn rules_verdict(rules: &[Rule], packet: &[u128]) -> Verdict {
+    first_match(rules, packet).map_or(Verdict::Deny, |r| rules[r as usize].verdict)
+}
+
+fn table_verdict(entries: &[Entry], packet: &[u128]) -> Verdict {
+    entries
+        .iter()
+        .filter(|e| e.matches(packet))
+        .max_by_key(|e| e.priority)
+        .map_or(Verdict::Deny, |e| e.verdict)
+}
 
 fn small_layout(ports: Matching) -> Vec<Field> {
     vec![
@@ -93,6 +116,20 @@ proptest! {
     }
 
     #[test]
+    fn verdict_lowering_agrees_on_every_point(rules in rules()) {
+        for ports in [Matching::Ternary, Matching::Range] {
+            let fields = small_layout(ports);
+            let lowered = lower(&fields, &rules, &VERDICT).unwrap();
+            for p in 0u128..(1 << 11) {
+                let packet = [p >> 7, (p >> 5) & 3, p & 31];
+                prop_assert_eq!(table_verdict(&lowered.entries, &packet), rules_verdict(&rules, &packet));
+            }
+            let exact = lower(&fields, &rules, &Options::default()).unwrap();
+            prop_assert!(lowered.entries.len() <= exact.entries.len());
+        }
+    }
+
+    #[test]
     fn range_lowering_agrees_on_every_point(rules in rules()) {
         let fields = small_layout(Matching::Range);
         check_every_point(&fields, &rules, &Options::default())?;
@@ -140,6 +177,22 @@ fn generated_firewall_agrees_on_boundary_packets() {
                 "{p:?}"
             );
         }
+    }
+}
+
+#[test]
+fn generated_firewall_verdicts_agree_on_boundary_packets() {
+    let rules = firewall::generate(11, 400);
+    let fields = firewall::layout(Matching::Ternary);
+    let lowered = lower(&fields, &rules, &VERDICT).unwrap();
+    let mut rng = Rng::new(5);
+    for _ in 0..20_000 {
+        let p = packet(&mut rng, &rules, &fields);
+        assert_eq!(
+            table_verdict(&lowered.entries, &p),
+            rules_verdict(&rules, &p),
+            "{p:?}"
+        );
     }
 }
 
@@ -309,7 +362,7 @@ fn bad_input_is_an_error() {
     let many = vec![port_rule(1, 1, Verdict::Allow); 3];
     let huge = Options {
         priority_gap: 1 << 30,
-        compress: true,
+        ..Options::default()
     };
     assert_eq!(
         lower(&f, &many, &huge),

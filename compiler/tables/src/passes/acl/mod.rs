@@ -6,10 +6,12 @@
 //! [`Key::Range`] or [`Key::Ternary`], each carrying the index of the rule it came from, so the
 //! per-rule counters stay exact and `explain` can name the rule.
 //!
-//! Central invariant (checked by the tests against a first-match lookup): for every packet, the
-//! highest-priority matching entry belongs to the first rule that matches it, and no entry matches
-//! when no rule does. Compression never merges entries of different rules, since that would make
-//! the per-rule counters lie.
+//! Central invariant (checked by the tests against a first-match lookup): with
+//! [`Preserve::Rule`] (the default), for every packet the highest-priority matching entry belongs
+//! to the first rule that matches it, and no entry matches when no rule does; compression never
+//! merges entries of different rules, since that would make the per-rule counters lie. With
+//! [`Preserve::Verdict`], every packet gets the verdict of its first matching rule (or the miss
+//! verdict).
 //!
 //! For ternary fields a range expands into its minimal prefix cover ([`prefix::cover`]), and a rule
 //! into the cross product of its fields' covers (the "naive" count). With compression on:
@@ -20,6 +22,13 @@
 //!   wider block usually absorbs siblings (`[1024, 65535]` below a rule for `[0, 1023]` becomes one
 //!   wildcard entry instead of six);
 //! - the rule's entries that the widened ones now cover are dropped.
+//!
+//! [`Preserve::Verdict`] trades exact per-rule attribution for size, as the TCAM compressors in
+//! the literature do: runs of same-verdict rules are lowered as one block at one priority (so
+//! their entries merge across rules), a range whose complement needs fewer prefixes is replaced by
+//! a wildcard below exception entries for the complement (when the packets there fall through to
+//! the opposite verdict anyway), and entries whose packets would fall through to the same verdict
+//! are removed.
 //!
 //! Priorities follow rule order with a gap between consecutive rules (higher wins, as in
 //! P4Runtime), so that a rule can later be inserted without renumbering its neighbours.
@@ -130,12 +139,26 @@ impl Entry {
     }
 }
 
+/// What the lowered table must keep of the rules' meaning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Preserve {
+    /// The first matching rule of every packet: per-rule counters and `explain` stay exact.
+    Rule,
+    /// Only the verdict of every packet, as TCAM compressors (ACL Compressor, Bit Weaving) do:
+    /// runs of rules with one verdict share a priority and merge, and entries whose packets would
+    /// fall through to the same verdict are removed. `miss` is the verdict of the table's
+    /// default action. A hit is counted on the entry's own rule, which may then differ from the
+    /// first rule the packet matches.
+    Verdict { miss: Verdict },
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Options {
     /// Priority distance between consecutive rules.
     pub priority_gap: u32,
     /// Shadowing removal and prefix widening (off gives the naive expansion).
     pub compress: bool,
+    pub preserve: Preserve,
 }
 
 impl Default for Options {
@@ -143,6 +166,7 @@ impl Default for Options {
         Options {
             priority_gap: 16,
             compress: true,
+            preserve: Preserve::Rule,
         }
     }
 }
@@ -222,52 +246,213 @@ pub fn lower(fields: &[Field], rules: &[Rule], options: &Options) -> Result<Lowe
     let mut entries = Vec::new();
     let mut unreachable = Vec::new();
     let mut naive = 0usize;
-    // Boxes of every entry placed so far; all have higher priority than the current rule.
+    // Boxes of every entry placed so far, parallel to `entries`; all have higher priority than
+    // the block being lowered.
     let mut placed: Vec<Region> = Vec::new();
 
-    for (r, rule) in rules.iter().enumerate() {
-        naive += fields
-            .iter()
-            .zip(&rule.conditions)
-            .map(|(f, &c)| match f.matching {
-                Matching::Range => 1,
-                Matching::Ternary => prefix::count(c, f.width),
-            })
-            .product::<usize>();
-        let mut boxes = expand(fields, &rule.conditions);
+    for block in blocks(rules, options.preserve) {
+        let mut pieces = Vec::new();
+        let mut exceptions = Vec::new();
+        for r in block.clone() {
+            let rule = &rules[r];
+            naive += fields
+                .iter()
+                .zip(&rule.conditions)
+                .map(|(f, &c)| match f.matching {
+                    Matching::Range => 1,
+                    Matching::Ternary => prefix::count(c, f.width),
+                })
+                .product::<usize>();
+            let mut own = expand(fields, &rule.conditions);
+            if options.compress {
+                // Widening grows a box into neighbouring space, so the higher-priority boxes that
+                // can matter are those meeting the rule in every field but at most one.
+                let near: Vec<&Region> = placed
+                    .iter()
+                    .filter(|p| region::disjoint_fields(p, &rule.conditions) <= 1)
+                    .collect();
+                own.retain(|b| !region::covered(b, near.iter().copied()));
+                if own.is_empty() {
+                    unreachable.push(r as u32);
+                    continue;
+                }
+                if let Preserve::Verdict { miss } = options.preserve
+                    && gap >= 2
+                    && let Some((wider, extra)) = complement(fields, rules, block.clone(), r, miss)
+                {
+                    own = expand(fields, &wider);
+                    exceptions.extend(extra.into_iter().map(|region| Piece {
+                        rule: r as u32,
+                        region,
+                    }));
+                }
+            }
+            pieces.extend(own.into_iter().map(|region| Piece {
+                rule: r as u32,
+                region,
+            }));
+        }
+        let priority = top - (block.start as u32) * gap;
+        for piece in exceptions {
+            let verdict = opposite(rules[piece.rule as usize].verdict);
+            entries.push(Entry {
+                rule: piece.rule,
+                priority: priority + 1,
+                verdict,
+                keys: keys(fields, &piece.region),
+            });
+            placed.push(piece.region);
+        }
         if options.compress {
-            // Widening grows a box into neighbouring space, so the higher-priority boxes that can
-            // matter are those meeting the rule in every field but at most one.
             let near: Vec<&Region> = placed
                 .iter()
-                .filter(|p| region::disjoint_fields(p, &rule.conditions) <= 1)
+                .filter(|p| {
+                    block
+                        .clone()
+                        .any(|r| region::disjoint_fields(p, &rules[r].conditions) <= 1)
+                })
                 .collect();
-            boxes.retain(|b| !region::covered(b, near.iter().copied()));
-            widen(fields, &mut boxes, &near);
-            drop_covered(&mut boxes, &near);
+            widen(fields, &mut pieces, &near);
+            drop_covered(&mut pieces, &near);
         }
-        if boxes.is_empty() {
-            unreachable.push(r as u32);
-            continue;
-        }
-        let priority = top - (r as u32) * gap;
-        for b in boxes {
+        for piece in pieces {
             entries.push(Entry {
-                rule: r as u32,
+                rule: piece.rule,
                 priority,
-                verdict: rule.verdict,
-                keys: keys(fields, &b),
+                verdict: rules[piece.rule as usize].verdict,
+                keys: keys(fields, &piece.region),
             });
-            if options.compress {
-                placed.push(b);
-            }
+            placed.push(piece.region);
         }
+    }
+    if let (true, Preserve::Verdict { miss }) = (options.compress, options.preserve) {
+        let keep = falls_through(&entries, &placed, miss);
+        let mut k = keep.iter();
+        entries.retain(|_| k.next().copied().unwrap_or(true));
     }
     Ok(Lowered {
         entries,
         unreachable,
         naive,
     })
+}
+
+fn opposite(v: Verdict) -> Verdict {
+    match v {
+        Verdict::Allow => Verdict::Deny,
+        Verdict::Deny => Verdict::Allow,
+    }
+}
+
+/// Range complement (verdict mode only): a rule `X x R -> v` whose range `R` needs more prefixes
+/// than its complement becomes `X x * -> v` below exception entries `X x not(R) -> not v`, when
+/// the packets of `X x not(R)` get `not v` anyway from the rules below the rule's block (or the
+/// table miss) and no other rule of the block meets them. `[1024, 65535]` then costs two
+/// entries instead of six. Returns the widened conditions and the exception boxes.
+fn complement(
+    fields: &[Field],
+    rules: &[Rule],
+    block: std::ops::Range<usize>,
+    r: usize,
+    miss: Verdict,
+) -> Option<(Region, Vec<Region>)> {
+    let other = opposite(rules[r].verdict);
+    let mut conditions = rules[r].conditions.clone();
+    let mut extra = Vec::new();
+    for (f, field) in fields.iter().enumerate() {
+        if field.matching != Matching::Ternary {
+            continue;
+        }
+        let c = conditions[f];
+        let max = prefix::max_value(field.width);
+        let mut gaps = Vec::new();
+        if c.lo > 0 {
+            gaps.push(Interval::new(0, c.lo - 1));
+        }
+        if c.hi < max {
+            gaps.push(Interval::new(c.hi + 1, max));
+        }
+        let cost: usize = gaps.iter().map(|&g| prefix::count(g, field.width)).sum();
+        if gaps.is_empty() || cost + 1 >= prefix::count(c, field.width) {
+            continue;
+        }
+        let regions: Vec<Region> = gaps
+            .iter()
+            .map(|&g| {
+                let mut q = conditions.clone();
+                q[f] = g;
+                q
+            })
+            .collect();
+        let falls = |q: &Region| {
+            if block
+                .clone()
+                .any(|j| j != r && region::intersects(q, &rules[j].conditions))
+            {
+                return false;
+            }
+            let below: Vec<&Rule> = rules[block.end..]
+                .iter()
+                .filter(|o| region::intersects(q, &o.conditions))
+                .collect();
+            below.iter().all(|o| o.verdict == other)
+                && (miss == other || region::covered(q, below.iter().map(|o| &o.conditions)))
+        };
+        if regions.iter().all(falls) {
+            for q in &regions {
+                extra.extend(expand(fields, q));
+            }
+            conditions[f] = Interval::any(field.width);
+        }
+    }
+    (!extra.is_empty()).then_some((conditions, extra))
+}
+
+/// A box of the lowering together with the rule it came from.
+struct Piece {
+    rule: u32,
+    region: Region,
+}
+
+/// Groups of consecutive rules lowered together at one priority: single rules when each rule's
+/// identity matters; maximal runs of one verdict otherwise, since the order inside such a run
+/// cannot change any decision.
+fn blocks(rules: &[Rule], preserve: Preserve) -> Vec<std::ops::Range<usize>> {
+    let mut out: Vec<std::ops::Range<usize>> = Vec::new();
+    for (r, rule) in rules.iter().enumerate() {
+        match (preserve, out.last_mut()) {
+            (Preserve::Verdict { .. }, Some(last)) if rules[last.start].verdict == rule.verdict => {
+                last.end = r + 1;
+            }
+            _ => out.push(r..r + 1),
+        }
+    }
+    out
+}
+
+/// Which entries to keep when only verdicts matter: scanning from the lowest priority up, an
+/// entry goes when every lower entry it overlaps has its verdict and the packets it would
+/// release land on those entries or on the table miss with that same verdict.
+fn falls_through(entries: &[Entry], regions: &[Region], miss: Verdict) -> Vec<bool> {
+    let mut keep = vec![true; entries.len()];
+    for i in (0..entries.len()).rev() {
+        let v = entries[i].verdict;
+        let mut below = Vec::new();
+        let mut same = true;
+        for j in i + 1..entries.len() {
+            if keep[j] && region::intersects(&regions[i], &regions[j]) {
+                if entries[j].verdict != v {
+                    same = false;
+                    break;
+                }
+                below.push(&regions[j]);
+            }
+        }
+        if same && (miss == v || region::covered(&regions[i], below)) {
+            keep[i] = false;
+        }
+    }
+    keep
 }
 
 /// Cross product of the per-field covers (ranges stay whole on `range` fields).
@@ -294,7 +479,7 @@ fn expand(fields: &[Field], conditions: &[Interval]) -> Vec<Region> {
 
 /// Widens ternary prefixes of each box by one bit while the added half (the buddy block) is
 /// decided by higher-priority entries or by this rule's other boxes.
-fn widen(fields: &[Field], boxes: &mut [Region], near: &[&Region]) {
+fn widen(fields: &[Field], boxes: &mut [Piece], near: &[&Region]) {
     let mut changed = true;
     while changed {
         changed = false;
@@ -304,7 +489,7 @@ fn widen(fields: &[Field], boxes: &mut [Region], near: &[&Region]) {
                     continue;
                 }
                 loop {
-                    let cur = boxes[i][f];
+                    let cur = boxes[i].region[f];
                     let Some(len) = prefix::as_prefix(cur, field.width) else {
                         break;
                     };
@@ -312,18 +497,18 @@ fn widen(fields: &[Field], boxes: &mut [Region], near: &[&Region]) {
                         break;
                     }
                     let size = cur.hi - cur.lo + 1;
-                    let mut buddy = boxes[i].clone();
+                    let mut buddy = boxes[i].region.clone();
                     buddy[f] = Interval::new(cur.lo ^ size, (cur.lo ^ size) + (size - 1));
                     let own = boxes
                         .iter()
                         .enumerate()
                         .filter(|&(j, _)| j != i)
-                        .map(|(_, b)| b);
+                        .map(|(_, b)| &b.region);
                     if !region::covered(&buddy, near.iter().copied().chain(own)) {
                         break;
                     }
                     let lo = cur.lo.min(buddy[f].lo);
-                    boxes[i][f] = Interval::new(lo, lo + 2 * size - 1);
+                    boxes[i].region[f] = Interval::new(lo, lo + 2 * size - 1);
                     changed = true;
                 }
             }
@@ -333,15 +518,15 @@ fn widen(fields: &[Field], boxes: &mut [Region], near: &[&Region]) {
 
 /// Drops, one at a time, boxes that the higher-priority entries and the rule's remaining boxes
 /// cover (after widening, siblings end up inside their widened neighbour).
-fn drop_covered(boxes: &mut Vec<Region>, near: &[&Region]) {
+fn drop_covered(boxes: &mut Vec<Piece>, near: &[&Region]) {
     let mut i = 0;
     while i < boxes.len() {
         let others = boxes
             .iter()
             .enumerate()
             .filter(|&(j, _)| j != i)
-            .map(|(_, b)| b);
-        if region::covered(&boxes[i], near.iter().copied().chain(others)) {
+            .map(|(_, b)| &b.region);
+        if region::covered(&boxes[i].region, near.iter().copied().chain(others)) {
             boxes.remove(i);
         } else {
             i += 1;
