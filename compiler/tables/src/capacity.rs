@@ -9,7 +9,7 @@
 //! - E0443 a Maglev table larger than the ingress program's bucket field can index;
 //! - E0444 a host's target has no role programs;
 //! - E0445 a pool's Maglev table cannot be built;
-//! - E0446 a server's host port (fabric port + 1) does not fit the 9-bit port.
+//! - E0446 (in [`crate::compile`]) an internal error: an entry does not fit its own program.
 //!
 //! Nothing is ever truncated: a policy that does not fit is an error, not a smaller table.
 
@@ -33,7 +33,7 @@ impl Default for Limits {
     /// The softswitch and BMv2 keep entries in host memory; ddsr caps a table at 2^24 entries
     /// (16,777,216), which keeps one host's entries within a few GiB. Tofino's figure is a
     /// conservative per-table bound for exact-match SRAM tables; ternary tables are smaller on
-    /// real chips, so Tofino hosts are refused earlier (E0444) until the TNA programs exist.
+    /// real chips; Tofino hosts are refused earlier (E0444) until the Tofino back end exists.
     fn default() -> Self {
         Limits {
             softswitch: 1 << 24,
@@ -59,7 +59,6 @@ pub const IDS: Code = Code(442);
 pub const BUCKETS: Code = Code(443);
 pub const TARGET: Code = Code(444);
 pub const MAGLEV: Code = Code(445);
-pub const HOST_PORT: Code = Code(446);
 
 /// How many top contributors a capacity error lists.
 const TOP: usize = 3;
@@ -177,11 +176,6 @@ pub fn plan_errors(policy: &Policy, errors: &[plan::Error]) -> Vec<Diagnostic> {
                     .primary(policy.file, policy.hosts.span(*host), "this host's target")
                     .help("use `target: softswitch` or `target: bmv2`"),
                 plan::Error::Maglev { .. } => d(MAGLEV),
-                plan::Error::HostPort { host, .. } => d(HOST_PORT).primary(
-                    policy.file,
-                    policy.hosts.span(*host),
-                    "this server's default_port is its fabric port",
-                ),
             }
         })
         .collect()

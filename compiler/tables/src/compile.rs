@@ -23,7 +23,7 @@ use crate::plan::schema::TableSpec;
 use crate::plan::{self, HostPlan, Plan, resolve};
 
 /// An entry the plan made does not fit its own schema: a compiler bug, reported, not panicked.
-pub const INTERNAL: Code = Code(447);
+pub const INTERNAL: Code = Code(446);
 
 #[derive(Debug, Clone, Default)]
 pub struct Options {

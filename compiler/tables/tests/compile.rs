@@ -439,7 +439,7 @@ fn bmv2_priorities_mirror_p4runtime_priorities() {
     // The highest P4Runtime priority is BMv2's 1, the lowest is BMv2's largest.
     assert!(acl.iter().any(|(_, b)| *b == 1));
     assert!(
-        cli.contains("table_add port_roles from_fabric 0x0001 => 0x0002\n"),
+        cli.contains("table_add port_roles from_fabric 0x0000 => 0x0001\n"),
         "{cli}"
     );
 }

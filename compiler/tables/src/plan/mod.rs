@@ -216,12 +216,6 @@ pub enum Error {
     },
     #[error("pool `{pool}`: {message}")]
     Maglev { pool: String, message: String },
-    #[error("server `{name}`: host port {port} (fabric port + 1) exceeds the 9-bit port")]
-    HostPort {
-        host: Handle<Host>,
-        name: String,
-        port: u32,
-    },
 }
 
 pub fn target_name(t: Target) -> &'static str {
@@ -371,13 +365,6 @@ pub fn build(policy: &Policy) -> Result<Plan, Vec<Error>> {
                 target: target_name(host.target),
             });
         }
-        if host.role == Role::Server && u32::from(host.default_port) + 1 > 511 {
-            errors.push(Error::HostPort {
-                host: h,
-                name: host.name.clone(),
-                port: u32::from(host.default_port) + 1,
-            });
-        }
     }
     let tables = match maglev_tables(policy) {
         Ok(t) => t,
@@ -502,10 +489,9 @@ pub fn egress_of(policy: &Policy, vip: &Vip) -> Option<(Handle<Host>, IpAddr)> {
         .find_map(|h| policy.hosts[h].address(vip_family(vip)).map(|a| (h, a)))
 }
 
-/// The server host's fabric port and host port.
-pub fn server_ports(host: &Host) -> (u16, u16) {
-    (host.default_port, host.default_port + 1)
-}
+/// The server role's fabric port and host port: ports 0 and 1 of the SmartNIC, as
+/// `docs/dataplane.md` specifies.
+pub const SERVER_PORTS: (u16, u16) = (0, 1);
 
 fn server(
     policy: &Policy,
@@ -515,7 +501,7 @@ fn server(
     out: &mut Vec<Entry>,
 ) {
     let host = &policy.hosts[me];
-    let (fabric, host_port) = server_ports(host);
+    let (fabric, host_port) = SERVER_PORTS;
     out.push(Entry {
         table: "port_roles",
         matches: vec![Match::Exact(u128::from(fabric))],
