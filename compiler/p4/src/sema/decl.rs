@@ -132,6 +132,9 @@ impl Checker<'_> {
                 self.type_params(h, None, &t.type_params);
                 self.param_types(&t.params);
                 self.pop_scope();
+                if !matches!(p.decls[h], Decl::Package(_)) {
+                    self.apply_params_directions(&t.params);
+                }
                 let args = self.own_vars(h, t.type_params.len());
                 let ty = match &p.decls[h] {
                     Decl::ParserType(_) => Type::Parser { decl: h, args },
@@ -147,6 +150,7 @@ impl Checker<'_> {
                 self.push_scope();
                 self.type_params(h, None, &x.ty.type_params);
                 self.params(h, &x.ty.params, false);
+                self.apply_params_directions(&x.ty.params);
                 self.params(h, &x.ctor_params, true);
                 self.block_owner = Some(h);
                 self.place = Place::Parser;
@@ -166,6 +170,7 @@ impl Checker<'_> {
                 self.push_scope();
                 self.type_params(h, None, &x.ty.type_params);
                 self.params(h, &x.ty.params, false);
+                self.apply_params_directions(&x.ty.params);
                 self.params(h, &x.ctor_params, true);
                 self.block_owner = Some(h);
                 self.place = Place::Top;
@@ -245,6 +250,28 @@ impl Checker<'_> {
                 Def::Param { owner, index }
             };
             self.define(&prm.name, def);
+        }
+    }
+
+    /// Runtime parameters of parsers and controls need a direction, except externs
+    /// (`packet_in`, `packet_out`), which are passed by reference.
+    fn apply_params_directions(&mut self, params: &[Param]) {
+        for prm in params {
+            let t = self.out.type_refs[prm.ty.index()];
+            if prm.direction.is_none()
+                && !matches!(self.get(t), Type::Extern { .. } | Type::Unknown)
+            {
+                let found = self.display(t);
+                self.err(
+                    ErrorKind::ParamOrder {
+                        message: format!(
+                            "expected `in`, `out` or `inout` for parameter `{}` of type {found}, found none",
+                            prm.name.name
+                        ),
+                    },
+                    prm.loc,
+                );
+            }
         }
     }
 
