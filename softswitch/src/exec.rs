@@ -367,30 +367,23 @@ impl Exec<'_> {
 
     /// Packs values MSB first into `self.bytes` (the last byte padded with zero bits).
     fn pack(&mut self, data: &[Expr]) {
-        let mut total = 0usize;
-        let mut vals: [(u128, u16); 32] = [(0, 0); 32];
-        let mut n = 0;
         self.bytes.clear();
+        let mut total = 0usize;
         for e in data {
             let (v, t) = self.eval(e);
-            if n == vals.len() {
-                self.flush(&vals[..n], &mut total);
-                n = 0;
+            let w = t.width();
+            if total % 8 == 0 && w % 8 == 0 {
+                // Byte-aligned: append the big-endian bytes directly.
+                let n = usize::from(w / 8);
+                self.bytes.extend_from_slice(&v.to_be_bytes()[16 - n..]);
+            } else {
+                let need = (total + usize::from(w)).div_ceil(8);
+                if self.bytes.len() < need {
+                    self.bytes.resize(need, 0);
+                }
+                bits::write(self.bytes, total, w, v);
             }
-            vals[n] = (v, t.width());
-            n += 1;
-        }
-        self.flush(&vals[..n], &mut total);
-    }
-
-    fn flush(&mut self, vals: &[(u128, u16)], total: &mut usize) {
-        for (v, w) in vals {
-            let need = (*total + usize::from(*w)).div_ceil(8);
-            if self.bytes.len() < need {
-                self.bytes.resize(need, 0);
-            }
-            bits::write(self.bytes, *total, *w, *v);
-            *total += usize::from(*w);
+            total += usize::from(w);
         }
     }
 

@@ -134,8 +134,9 @@ struct Scratch {
     key: Vec<u128>,
     bytes: Vec<u8>,
     fx: Effects,
-    queue: VecDeque<Job>,
-    spare_jobs: Vec<Job>,
+    /// Jobs are boxed so that queueing one moves a pointer, not the whole job.
+    queue: VecDeque<Box<Job>>,
+    spare_jobs: Vec<Box<Job>>,
 }
 
 pub struct Switch {
@@ -434,7 +435,7 @@ impl Switch {
         self.egress(job, now, out, trace);
     }
 
-    fn new_job(&mut self) -> Job {
+    fn new_job(&mut self) -> Box<Job> {
         let mut j = self.scratch.spare_jobs.pop().unwrap_or_default();
         j.phv = None;
         j.preserved.clear();
