@@ -372,7 +372,7 @@ impl Exec<'_> {
         for e in data {
             let (v, t) = self.eval(e);
             let w = t.width();
-            if total % 8 == 0 && w % 8 == 0 {
+            if total.is_multiple_of(8) && w.is_multiple_of(8) {
                 // Byte-aligned: append the big-endian bytes directly.
                 let n = usize::from(w / 8);
                 self.bytes.extend_from_slice(&v.to_be_bytes()[16 - n..]);

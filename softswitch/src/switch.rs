@@ -136,6 +136,10 @@ struct Scratch {
     fx: Effects,
     /// Jobs are boxed so that queueing one moves a pointer, not the whole job.
     queue: VecDeque<Box<Job>>,
+    #[expect(
+        clippy::vec_box,
+        reason = "jobs move between the queue and this pool; boxes make that a pointer move"
+    )]
     spare_jobs: Vec<Box<Job>>,
 }
 
