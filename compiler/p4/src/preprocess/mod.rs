@@ -52,7 +52,7 @@ impl Default for Limits {
         Limits {
             include_depth: 64,
             macro_depth: 64,
-            expansion_tokens: 1 << 22,
+            expansion_tokens: 1 << 20,
             output_bytes: 64 << 20,
             condition_depth: 64,
             nesting: 128,
