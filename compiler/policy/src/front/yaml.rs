@@ -21,7 +21,7 @@ pub const MAX_NODES: usize = 4_000_000;
 
 /// Most events copied for anchors and replayed through aliases. Real policies use aliases for
 /// a few shared lists; an alias bomb needs millions.
-pub const MAX_ALIAS_EVENTS: usize = 200_000;
+pub const MAX_ALIAS_EVENTS: usize = 50_000;
 
 /// Deepest nesting accepted; the policy language needs 5, and it bounds recursion.
 const MAX_DEPTH: usize = 32;
