@@ -8,3 +8,4 @@ pub mod gen_policy;
 pub mod p4;
 pub mod p4_build;
 pub mod softswitch;
+pub mod softswitch_serve;

@@ -22,6 +22,7 @@ pub struct Softswitch {
 enum Sub {
     Run(RunArgs),
     Stf(StfArgs),
+    Serve(super::softswitch_serve::Serve),
 }
 
 /// Where the program comes from. (`--p4 PROGRAM.p4` joins once the P4 front end lowers to the
@@ -90,6 +91,7 @@ pub fn run(args: Softswitch) -> ExitCode {
     let r = match args.command {
         Sub::Run(a) => run_pcaps(&a),
         Sub::Stf(a) => run_stf(&a),
+        Sub::Serve(a) => super::softswitch_serve::run(&a),
     };
     match r {
         Ok(code) => code,

@@ -81,6 +81,15 @@ impl Service {
         P4RuntimeServer::new(self.clone())
     }
 
+    /// Verifies and commits a forwarding config, as VERIFY_AND_COMMIT from a controller would
+    /// (used to start with a program loaded).
+    pub fn commit(&self, config: &v1::ForwardingPipelineConfig) -> Result<(), Error> {
+        lock(&self.shared.device).set_pipeline(
+            v1::set_forwarding_pipeline_config_request::Action::VerifyAndCommit,
+            Some(config),
+        )
+    }
+
     /// Sends packets leaving data ports to `sink` from now on.
     pub fn set_port_sink(&self, sink: PortSink) {
         *lock(&self.shared.ports) = Some(sink);
