@@ -124,8 +124,7 @@ proptest! {
                 let packet = [p >> 7, (p >> 5) & 3, p & 31];
                 prop_assert_eq!(table_verdict(&lowered.entries, &packet), rules_verdict(&rules, &packet));
             }
-            let exact = lower(&fields, &rules, &Options::default()).unwrap();
-            prop_assert!(lowered.entries.len() <= exact.entries.len());
+            prop_assert!(lowered.entries.len() <= lowered.naive);
         }
     }
 
@@ -196,25 +195,19 @@ fn generated_firewall_verdicts_agree_on_boundary_packets() {
     }
 }
 
-/// Guards the measured figure (about 0.90 of naive with rule identity kept; see the notes), so a
-/// change that loses compression fails here.
+/// Guards the measured figures (about 0.90 of naive with rule identity kept, 0.53 to 0.60 when
+/// only verdicts are kept; see the notes), so a change that loses compression fails here.
 #[test]
 fn generated_firewall_compresses_below_naive() {
     for seed in [1u64, 2, 3] {
         let rules = firewall::generate(seed, 1000);
-        let lowered = lower(
-            &firewall::layout(Matching::Ternary),
-            &rules,
-            &Options::default(),
-        )
-        .unwrap();
-        let ratio = lowered.entries.len() as f64 / lowered.naive as f64;
-        assert!(
-            ratio <= 0.92,
-            "seed {seed}: {} of {} naive = {ratio:.3}",
-            lowered.entries.len(),
-            lowered.naive
-        );
+        let fields = firewall::layout(Matching::Ternary);
+        let exact = lower(&fields, &rules, &Options::default()).unwrap();
+        let ratio = exact.entries.len() as f64 / exact.naive as f64;
+        assert!(ratio <= 0.92, "seed {seed}: rule mode {ratio:.3}");
+        let verdict = lower(&fields, &rules, &VERDICT).unwrap();
+        let ratio = verdict.entries.len() as f64 / verdict.naive as f64;
+        assert!(ratio <= 0.61, "seed {seed}: verdict mode {ratio:.3}");
     }
 }
 

@@ -281,7 +281,10 @@ pub fn lower(fields: &[Field], rules: &[Rule], options: &Options) -> Result<Lowe
                     && let Some((wider, extra)) = complement(fields, rules, block.clone(), r, miss)
                 {
                     own = expand(fields, &wider);
-                    exceptions.extend(extra.into_iter().map(|region| Piece {
+                    let extra = extra
+                        .into_iter()
+                        .filter(|q| !region::covered(q, near.iter().copied()));
+                    exceptions.extend(extra.map(|region| Piece {
                         rule: r as u32,
                         region,
                     }));
@@ -344,11 +347,13 @@ fn opposite(v: Verdict) -> Verdict {
     }
 }
 
-/// Range complement (verdict mode only): a rule `X x R -> v` whose range `R` needs more prefixes
-/// than its complement becomes `X x * -> v` below exception entries `X x not(R) -> not v`, when
-/// the packets of `X x not(R)` get `not v` anyway from the rules below the rule's block (or the
-/// table miss) and no other rule of the block meets them. `[1024, 65535]` then costs two
-/// entries instead of six. Returns the widened conditions and the exception boxes.
+/// Range complement (verdict mode only): a rule `X x R -> v` becomes `X x W -> v` for a wider
+/// range `W` below exception entries `X x (W minus R) -> not v`, when that needs fewer prefixes, the
+/// packets of `X x (W minus R)` get `not v` anyway from the rules below the rule's block (or the
+/// table miss), and no other rule of the block meets them. `[1024, 65535]` widened to the whole
+/// field costs two entries instead of six; for an arbitrary range, cutting either side at its
+/// aligned block lets each side pay `min(popcount(x), popcount(2^m - x))` prefixes. Returns the
+/// widened conditions and the exception boxes.
 fn complement(
     fields: &[Field],
     rules: &[Rule],
@@ -364,26 +369,10 @@ fn complement(
             continue;
         }
         let c = conditions[f];
-        let max = prefix::max_value(field.width);
-        let mut gaps = Vec::new();
-        if c.lo > 0 {
-            gaps.push(Interval::new(0, c.lo - 1));
-        }
-        if c.hi < max {
-            gaps.push(Interval::new(c.hi + 1, max));
-        }
-        let cost: usize = gaps.iter().map(|&g| prefix::count(g, field.width)).sum();
-        if gaps.is_empty() || cost + 1 >= prefix::count(c, field.width) {
+        let direct = prefix::count(c, field.width);
+        if direct <= 1 {
             continue;
         }
-        let regions: Vec<Region> = gaps
-            .iter()
-            .map(|&g| {
-                let mut q = conditions.clone();
-                q[f] = g;
-                q
-            })
-            .collect();
         let falls = |q: &Region| {
             if block
                 .clone()
@@ -398,14 +387,67 @@ fn complement(
             below.iter().all(|o| o.verdict == other)
                 && (miss == other || region::covered(q, below.iter().map(|o| &o.conditions)))
         };
-        if regions.iter().all(falls) {
+        let mut options: Vec<(usize, Interval, Vec<Interval>)> = supersets(c, field.width)
+            .into_iter()
+            .map(|wide| {
+                let mut gaps = Vec::new();
+                if wide.lo < c.lo {
+                    gaps.push(Interval::new(wide.lo, c.lo - 1));
+                }
+                if c.hi < wide.hi {
+                    gaps.push(Interval::new(c.hi + 1, wide.hi));
+                }
+                let cost = prefix::count(wide, field.width)
+                    + gaps
+                        .iter()
+                        .map(|&g| prefix::count(g, field.width))
+                        .sum::<usize>();
+                (cost, wide, gaps)
+            })
+            .filter(|(cost, _, _)| *cost < direct)
+            .collect();
+        options.sort_by_key(|(cost, wide, _)| (*cost, *wide));
+        let chosen = options.into_iter().find_map(|(_, wide, gaps)| {
+            let regions: Vec<Region> = gaps
+                .iter()
+                .map(|&g| {
+                    let mut q = conditions.clone();
+                    q[f] = g;
+                    q
+                })
+                .collect();
+            regions.iter().all(falls).then_some((wide, regions))
+        });
+        if let Some((wide, regions)) = chosen {
             for q in &regions {
                 extra.extend(expand(fields, q));
             }
-            conditions[f] = Interval::any(field.width);
+            conditions[f] = wide;
         }
     }
     (!extra.is_empty()).then_some((conditions, extra))
+}
+
+/// Wider ranges a rule may take in complement: the whole field, the smallest aligned block that
+/// holds `c`, and that block cut at either end of `c` (so only one side needs exceptions).
+fn supersets(c: Interval, width: u32) -> Vec<Interval> {
+    let k = 128 - (c.lo ^ c.hi).leading_zeros();
+    let host = if k >= 128 {
+        u128::MAX
+    } else {
+        (1u128 << k) - 1
+    };
+    let block = Interval::new(c.lo & !host, (c.lo & !host) | host);
+    let mut out = vec![
+        Interval::any(width),
+        block,
+        Interval::new(block.lo, c.hi),
+        Interval::new(c.lo, block.hi),
+    ];
+    out.sort();
+    out.dedup();
+    out.retain(|&w| w != c);
+    out
 }
 
 /// A box of the lowering together with the rule it came from.
