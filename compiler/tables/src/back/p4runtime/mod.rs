@@ -80,28 +80,52 @@ pub fn table_entry(p: &Pipeline, e: &TableEntry) -> p4rt::TableEntry {
     }
 }
 
-/// A `WriteRequest` inserting every entry, in order.
-pub fn write_request(p: &Pipeline, entries: &[TableEntry]) -> p4rt::WriteRequest {
+fn insert(p: &Pipeline, e: &TableEntry) -> p4rt::Update {
+    p4rt::Update {
+        r#type: p4rt::update::Type::Insert as i32,
+        entity: Some(p4rt::Entity {
+            entity: Some(p4rt::entity::Entity::TableEntry(table_entry(p, e))),
+        }),
+    }
+}
+
+/// The request's fields other than `updates`.
+fn header() -> p4rt::WriteRequest {
     p4rt::WriteRequest {
         device_id: 1,
         election_id: Some(ddsr_proto::uint128(1)),
-        updates: entries
-            .iter()
-            .map(|e| p4rt::Update {
-                r#type: p4rt::update::Type::Insert as i32,
-                entity: Some(p4rt::Entity {
-                    entity: Some(p4rt::entity::Entity::TableEntry(table_entry(p, e))),
-                }),
-            })
-            .collect(),
         ..Default::default()
     }
 }
 
-/// `entries.txtpb`.
+/// A `WriteRequest` inserting every entry, in order.
+pub fn write_request(p: &Pipeline, entries: &[TableEntry]) -> p4rt::WriteRequest {
+    p4rt::WriteRequest {
+        updates: entries.iter().map(|e| insert(p, e)).collect(),
+        ..header()
+    }
+}
+
+fn to_text<M: prost::Message + prost::Name>(m: &M) -> String {
+    ddsr_proto::text::to_text(m).expect("generated messages have descriptors in the embedded pool")
+}
+
+/// `entries.txtpb`: the text of [`write_request`], printed one update at a time. `updates` is
+/// the request's last field in field-number order and the printer nests blocks by two spaces,
+/// so this is byte for byte the whole message's text (the snapshot tests compare with it)
+/// without building a million-entry message in memory.
 pub fn text(p: &Pipeline, entries: &[TableEntry]) -> String {
-    ddsr_proto::text::to_text(&write_request(p, entries))
-        .expect("generated messages have descriptors in the embedded pool")
+    let mut out = to_text(&header());
+    for e in entries {
+        out.push_str("updates {\n");
+        for line in to_text(&insert(p, e)).lines() {
+            out.push_str("  ");
+            out.push_str(line);
+            out.push('\n');
+        }
+        out.push_str("}\n");
+    }
+    out
 }
 
 /// One entry by name: table, match fields by key name, priority, action and parameters.
@@ -146,13 +170,26 @@ pub fn entry_json(p: &Pipeline, e: &TableEntry) -> Value {
     })
 }
 
-/// `entries.json`: `{"program": role, "entries": [...]}`.
+/// `entries.json`: `{"entries": [...], "program": role}`, printed one entry at a time in
+/// serde_json's pretty layout (the same bytes as pretty-printing the whole value, without
+/// holding every entry as a JSON tree).
 pub fn json(p: &Pipeline, entries: &[TableEntry]) -> String {
-    let v = json!({
-        "program": p.program,
-        "entries": entries.iter().map(|e| entry_json(p, e)).collect::<Vec<_>>(),
-    });
-    let mut s = serde_json::to_string_pretty(&v).expect("JSON values serialise");
-    s.push('\n');
-    s
+    let program = serde_json::to_string(&p.program).expect("strings serialise");
+    if entries.is_empty() {
+        return format!("{{\n  \"entries\": [],\n  \"program\": {program}\n}}\n");
+    }
+    let mut out = String::from("{\n  \"entries\": [\n");
+    for (i, e) in entries.iter().enumerate() {
+        let text = serde_json::to_string_pretty(&entry_json(p, e)).expect("JSON values serialise");
+        for (j, line) in text.lines().enumerate() {
+            if j > 0 {
+                out.push('\n');
+            }
+            out.push_str("    ");
+            out.push_str(line);
+        }
+        out.push_str(if i + 1 < entries.len() { ",\n" } else { "\n" });
+    }
+    out.push_str(&format!("  ],\n  \"program\": {program}\n}}\n"));
+    out
 }
