@@ -301,20 +301,40 @@ fn fast_tables_and_the_reference_scan_forward_identically() {
     let acl = p.table_by_name("MyIngress.acl").unwrap();
     let lpm = p.table_by_name("MyIngress.ipv4_lpm").unwrap();
     let deny = p.action_by_name("MyIngress.deny").unwrap();
-    for (i, (src, mask, lo, hi)) in [([192u8, 168, 1, 0], 24u8, 0u16, 100u16), ([192, 168, 0, 0], 16, 50, 60), ([0, 0, 0, 0], 0, 443, 443)]
-        .into_iter()
-        .enumerate()
+    for (i, (src, mask, lo, hi)) in [
+        ([192u8, 168, 1, 0], 24u8, 0u16, 100u16),
+        ([192, 168, 0, 0], 16, 50, 60),
+        ([0, 0, 0, 0], 0, 443, 443),
+    ]
+    .into_iter()
+    .enumerate()
     {
-        let m = if mask == 0 { 0 } else { u32::MAX << (32 - mask) };
+        let m = if mask == 0 {
+            0
+        } else {
+            u32::MAX << (32 - mask)
+        };
         fast.insert(TableEntry {
             table: acl,
             matches: vec![
-                FieldMatch::Ternary { value: src.to_vec(), mask: m.to_be_bytes().to_vec() },
-                FieldMatch::Ternary { value: vec![0], mask: vec![0] },
-                FieldMatch::Range { low: lo.to_be_bytes().to_vec(), high: hi.to_be_bytes().to_vec() },
+                FieldMatch::Ternary {
+                    value: src.to_vec(),
+                    mask: m.to_be_bytes().to_vec(),
+                },
+                FieldMatch::Ternary {
+                    value: vec![0],
+                    mask: vec![0],
+                },
+                FieldMatch::Range {
+                    low: lo.to_be_bytes().to_vec(),
+                    high: hi.to_be_bytes().to_vec(),
+                },
             ],
             priority: 1 + i as i32,
-            action: EntryAction::Action(ActionCall { action: deny, args: vec![] }),
+            action: EntryAction::Action(ActionCall {
+                action: deny,
+                args: vec![],
+            }),
         })
         .unwrap();
     }
@@ -344,5 +364,8 @@ fn fast_tables_and_the_reference_scan_forward_identically() {
         assert_eq!(a.drops, b.drops, "packet {i}");
         forwarded += a.packets().len();
     }
-    assert!(forwarded > 100 && forwarded < 600, "both outcomes occur: {forwarded}");
+    assert!(
+        forwarded > 100 && forwarded < 600,
+        "both outcomes occur: {forwarded}"
+    );
 }
