@@ -271,12 +271,15 @@ impl P4Runtime for Service {
             }
         }
         let mut chunks = Vec::with_capacity(entities.len() / READ_CHUNK + 1);
-        while entities.len() > READ_CHUNK {
-            let rest = entities.split_off(READ_CHUNK);
+        let mut rest = entities.into_iter();
+        loop {
+            let entities: Vec<v1::Entity> = rest.by_ref().take(READ_CHUNK).collect();
+            let last = entities.len() < READ_CHUNK;
             chunks.push(Ok(v1::ReadResponse { entities }));
-            entities = rest;
+            if last {
+                break;
+            }
         }
-        chunks.push(Ok(v1::ReadResponse { entities }));
         Ok(Response::new(Box::pin(tokio_stream::iter(chunks))))
     }
 

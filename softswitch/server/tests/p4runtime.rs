@@ -774,3 +774,110 @@ async fn packet_out_and_packet_in() {
         other => panic!("expected a stream error, found {other:?}"),
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_clients_malformed_updates_and_a_vanishing_primary() {
+    let (service, address) = start(None).await;
+    let p = match_kinds();
+    let mut clients = Vec::new();
+    let connects: Vec<_> = (1..=50u128)
+        .map(|id| {
+            let address = address.clone();
+            tokio::spawn(async move { Client::connect(&address, id).await })
+        })
+        .collect();
+    for c in connects {
+        clients.push(c.await.unwrap());
+    }
+    // Whatever the order of arrival, the last word every client hears names 50 as primary.
+    let mut top = clients.pop().unwrap();
+    loop {
+        if top.arbitration().await == (Code::Ok as i32, 50) {
+            break;
+        }
+    }
+    top.set_pipeline(Set::VerifyAndCommit, Some(config(&p.json, &p.info, 1)))
+        .await
+        .unwrap();
+    let err = clients[0]
+        .write(
+            Atomicity::ContinueOnError,
+            vec![update(Insert, full_entry(&p))],
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), tonic::Code::PermissionDenied);
+
+    let no_entity = v1::Update {
+        r#type: Insert as i32,
+        entity: None,
+    };
+    let no_type = v1::Update {
+        r#type: 0,
+        ..update(Insert, full_entry(&p))
+    };
+    let register = v1::Update {
+        r#type: Insert as i32,
+        entity: Some(v1::Entity {
+            entity: Some(v1::entity::Entity::RegisterEntry(
+                v1::RegisterEntry::default(),
+            )),
+        }),
+    };
+    let err = top
+        .write(
+            Atomicity::ContinueOnError,
+            vec![no_entity, no_type, register],
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        update_errors(&err),
+        vec![
+            (
+                Code::InvalidArgument as i32,
+                "the update has no entity".to_string()
+            ),
+            (
+                Code::InvalidArgument as i32,
+                "update type 0 is invalid".to_string()
+            ),
+            (
+                Code::Unimplemented as i32,
+                "only table entries can be written so far".to_string()
+            ),
+        ]
+    );
+    top.write(
+        Atomicity::ContinueOnError,
+        vec![update(Insert, full_entry(&p))],
+    )
+    .await
+    .unwrap();
+
+    // The primary vanishes; the device keeps its state and keeps forwarding.
+    drop(top);
+    let mut next = clients.pop().unwrap();
+    loop {
+        if next.arbitration().await == (Code::NotFound as i32, 50) {
+            break;
+        }
+    }
+    let read = entries_of(
+        next.read(table_entity(v1::TableEntry::default()))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(read, vec![full_entry(&p)]);
+    let mut frame = vec![0x02, 0, 0, 0, 0, 0x01, 0x02, 0, 0, 0, 0, 0x02, 0x08, 0x00];
+    frame.extend_from_slice(&[0x45, 0, 0, 20, 0, 0, 0, 0, 10, 6, 0, 0]);
+    frame.extend_from_slice(&[192, 168, 7, 7, 10, 1, 2, 3]);
+    let (tx, rx) = std::sync::mpsc::channel();
+    service.set_port_sink(tx);
+    assert!(service.inject(0x103, &frame));
+    let out = rx.try_recv().unwrap();
+    assert_eq!(
+        out.port, 4,
+        "the full entry (ttl 10 in 2..=64, port 0x103) forwards to 4"
+    );
+}
