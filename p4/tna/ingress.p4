@@ -114,12 +114,12 @@ control DdsrIngress(inout headers_t hdr,
         }
         if (meta.is_vip == 1) {
             if (hdr.ipv4.isValid()) {
-                meta.bucket = (bit<16>)hash_v4.get({ hdr.ipv4.src_addr, hdr.ipv4.dst_addr,
+                meta.bucket = (bit<24>)hash_v4.get({ hdr.ipv4.src_addr, hdr.ipv4.dst_addr,
                                                      hdr.ipv4.protocol,
                                                      hdr.ports.src_port, hdr.ports.dst_port });
                 backends_v4.apply();
             } else {
-                meta.bucket = (bit<16>)hash_v6.get({ hdr.ipv6.src_addr, hdr.ipv6.dst_addr,
+                meta.bucket = (bit<24>)hash_v6.get({ hdr.ipv6.src_addr, hdr.ipv6.dst_addr,
                                                      hdr.ipv6.next_hdr,
                                                      hdr.ports.src_port, hdr.ports.dst_port });
                 backends_v6.apply();

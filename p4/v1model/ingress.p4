@@ -72,14 +72,14 @@ control DdsrIngress(inout headers_t hdr,
     /* The bucket is hash(5-tuple) % DDSR_BUCKETS: the same Maglev table size
        the compiler populated each pool's (pool, bucket) entries for. */
     action bucket_v4() {
-        hash(meta.bucket, HashAlgorithm.crc32, 16w0,
+        hash(meta.bucket, HashAlgorithm.crc32, 24w0,
              { hdr.ipv4.src_addr, hdr.ipv4.dst_addr, hdr.ipv4.protocol,
                hdr.ports.src_port, hdr.ports.dst_port },
              (bit<32>)DDSR_BUCKETS);
     }
 
     action bucket_v6() {
-        hash(meta.bucket, HashAlgorithm.crc32, 16w0,
+        hash(meta.bucket, HashAlgorithm.crc32, 24w0,
              { hdr.ipv6.src_addr, hdr.ipv6.dst_addr, hdr.ipv6.next_hdr,
                hdr.ports.src_port, hdr.ports.dst_port },
              (bit<32>)DDSR_BUCKETS);

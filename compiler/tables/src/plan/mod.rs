@@ -29,8 +29,8 @@ use crate::passes::maglev;
 
 pub use schema::Program;
 
-/// Width of the ingress program's `meta.bucket`: at most `2^16` buckets.
-pub const BUCKET_BITS: u32 = 16;
+/// Width of the ingress program's `meta.bucket`: at most `2^24` buckets.
+pub const BUCKET_BITS: u32 = 24;
 /// Width of `vip_id`, `pool_id` and `backend_id` in the programs.
 pub const ID_BITS: u32 = 16;
 /// Priority distance between consecutive ACL rules (P4Runtime, higher wins), leaving room to

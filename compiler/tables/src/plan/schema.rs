@@ -89,7 +89,7 @@ const RESPONSE_KEYS_V6: &[KeySpec] = &[
     key("protocol", 8, Exact),
     key("src_port", 16, Exact),
 ];
-const BUCKET_KEYS: &[KeySpec] = &[key("pool_id", 16, Exact), key("bucket", 16, Exact)];
+const BUCKET_KEYS: &[KeySpec] = &[key("pool_id", 16, Exact), key("bucket", 24, Exact)];
 
 const ROUTE_TABLES: [TableSpec; 2] = [
     sized(

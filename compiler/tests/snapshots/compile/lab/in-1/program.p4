@@ -116,7 +116,8 @@ struct ddsr_meta_t {
     bit<16>  vip_id;
     bit<16>  pool_id;
     bit<16>  backend_id;
-    bit<16>  bucket;        /* consistent-hash bucket of the 5-tuple */
+    bit<24>  bucket;        /* consistent-hash bucket of the 5-tuple: wide enough for
+                               table_size 65537 and any prime up to 2^24 */
     bit<16>  service_port;
     bit<32>  addr_v4;       /* address a rewrite installs (VIP or egress host) */
     bit<128> addr_v6;
@@ -475,14 +476,14 @@ control DdsrIngress(inout headers_t hdr,
     /* The bucket is hash(5-tuple) % DDSR_BUCKETS: the same Maglev table size
        the compiler populated each pool's (pool, bucket) entries for. */
     action bucket_v4() {
-        hash(meta.bucket, HashAlgorithm.crc32, 16w0,
+        hash(meta.bucket, HashAlgorithm.crc32, 24w0,
              { hdr.ipv4.src_addr, hdr.ipv4.dst_addr, hdr.ipv4.protocol,
                hdr.ports.src_port, hdr.ports.dst_port },
              (bit<32>)DDSR_BUCKETS);
     }
 
     action bucket_v6() {
-        hash(meta.bucket, HashAlgorithm.crc32, 16w0,
+        hash(meta.bucket, HashAlgorithm.crc32, 24w0,
              { hdr.ipv6.src_addr, hdr.ipv6.dst_addr, hdr.ipv6.next_hdr,
                hdr.ports.src_port, hdr.ports.dst_port },
              (bit<32>)DDSR_BUCKETS);

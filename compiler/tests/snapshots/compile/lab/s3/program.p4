@@ -125,7 +125,8 @@ struct ddsr_meta_t {
     bit<16>  vip_id;
     bit<16>  pool_id;
     bit<16>  backend_id;
-    bit<16>  bucket;        /* consistent-hash bucket of the 5-tuple */
+    bit<24>  bucket;        /* consistent-hash bucket of the 5-tuple: wide enough for
+                               table_size 65537 and any prime up to 2^24 */
     bit<16>  service_port;
     bit<32>  addr_v4;       /* address a rewrite installs (VIP or egress host) */
     bit<128> addr_v6;
