@@ -6,7 +6,10 @@ use std::fs;
 use std::path::Path;
 
 fn main() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("include");
+    // Read at run time, not with env!(): a build script compiled for one checkout must not keep
+    // pointing into it when another checkout shares the target directory.
+    let manifest = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let dir = Path::new(&manifest).join("include");
     println!("cargo:rerun-if-changed={}", dir.display());
     let mut names: Vec<String> = match fs::read_dir(&dir) {
         Ok(entries) => entries
@@ -14,8 +17,10 @@ fn main() {
             .map(|e| e.file_name().to_string_lossy().into_owned())
             .filter(|n| n.ends_with(".p4"))
             .collect(),
-        Err(_) => Vec::new(),
+        Err(e) => panic!("cannot read the built-in headers in {}: {e}", dir.display()),
     };
+    // An empty table would make every `#include <core.p4>` fail far from the cause.
+    assert!(!names.is_empty(), "no .p4 headers in {}", dir.display());
     names.sort();
     let mut code = String::from("&[\n");
     for n in &names {
