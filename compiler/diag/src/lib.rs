@@ -354,16 +354,24 @@ pub fn render_text(sources: &SourceMap, diags: &[Diagnostic], color: bool) -> St
         for d in diags {
             // Writing into a Vec cannot fail; a span outside its file is the only error left,
             // and it is reported in the text rather than lost.
-            if let Err(e) = term::emit_to_write_style(&mut w, &config, sources.files(), &d.to_codespan()) {
-                out.extend_from_slice(format!("{}[{}]: {} ({e})\n", d.severity, d.code, d.message).as_bytes());
+            if let Err(e) =
+                term::emit_to_write_style(&mut w, &config, sources.files(), &d.to_codespan())
+            {
+                out.extend_from_slice(
+                    format!("{}[{}]: {} ({e})\n", d.severity, d.code, d.message).as_bytes(),
+                );
                 w = Ansi::new(&mut out);
             }
         }
     } else {
         let mut w = NoColor::new(&mut out);
         for d in diags {
-            if let Err(e) = term::emit_to_write_style(&mut w, &config, sources.files(), &d.to_codespan()) {
-                out.extend_from_slice(format!("{}[{}]: {} ({e})\n", d.severity, d.code, d.message).as_bytes());
+            if let Err(e) =
+                term::emit_to_write_style(&mut w, &config, sources.files(), &d.to_codespan())
+            {
+                out.extend_from_slice(
+                    format!("{}[{}]: {} ({e})\n", d.severity, d.code, d.message).as_bytes(),
+                );
                 w = NoColor::new(&mut out);
             }
         }
@@ -482,9 +490,15 @@ mod tests {
             .primary(f, Span::new(23, 24), "this integer")
             .help("write `a: { address: ... }`");
         let text = render_text(&sm, &[d], false);
-        assert!(text.starts_with("error[E0007]: expected a mapping, found an integer\n"), "{text}");
+        assert!(
+            text.starts_with("error[E0007]: expected a mapping, found an integer\n"),
+            "{text}"
+        );
         assert!(text.contains("p.yaml:3:6"), "{text}");
-        assert!(text.contains("= help: write `a: { address: ... }`"), "{text}");
+        assert!(
+            text.contains("= help: write `a: { address: ... }`"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -532,7 +546,10 @@ mod tests {
 
     #[test]
     fn suggestions() {
-        assert_eq!(suggest("adress", ["address", "port", "pool"]), Some("address"));
+        assert_eq!(
+            suggest("adress", ["address", "port", "pool"]),
+            Some("address")
+        );
         assert_eq!(suggest("zzz", ["address", "port"]), None);
     }
 }

@@ -6,8 +6,8 @@
 
 pub mod arena;
 pub mod ast;
-pub mod include;
 pub mod generate;
+pub mod include;
 pub mod lex;
 pub mod lower;
 pub mod p4info;

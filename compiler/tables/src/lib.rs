@@ -10,13 +10,13 @@
 //! backends in a pool) and reports bad input as a typed error, never a panic; nothing here
 //! truncates a table silently.
 
-pub mod passes;
-pub mod synth;
-pub mod plan;
-pub mod reference;
-pub mod trace;
 pub mod back;
 pub mod capacity;
 pub mod compile;
 pub mod diff;
 pub mod explain;
+pub mod passes;
+pub mod plan;
+pub mod reference;
+pub mod synth;
+pub mod trace;

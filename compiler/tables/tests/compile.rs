@@ -279,8 +279,10 @@ fn snapshots() {
         let stderr = corpus().join(format!("{name}.stderr"));
         match artifacts_of(&shown, &text) {
             Ok(artifacts) => {
-                let got: BTreeMap<String, Vec<u8>> =
-                    artifacts.into_iter().map(|a| pinned(a.path, a.bytes)).collect();
+                let got: BTreeMap<String, Vec<u8>> = artifacts
+                    .into_iter()
+                    .map(|a| pinned(a.path, a.bytes))
+                    .collect();
                 if bless {
                     let _ = std::fs::remove_dir_all(&dir);
                     let _ = std::fs::remove_file(&stderr);
@@ -433,8 +435,14 @@ fn a_65537_bucket_pool_gets_every_bucket_including_65536() {
         })
         .collect();
     assert_eq!(buckets.len(), 65537);
-    assert!(buckets.contains(&vec![0x01, 0x00, 0x00]), "no entry for bucket 65536");
-    assert!(buckets.iter().all(|b| b.len() == 3), "bucket keys are 24 bits wide");
+    assert!(
+        buckets.contains(&vec![0x01, 0x00, 0x00]),
+        "no entry for bucket 65536"
+    );
+    assert!(
+        buckets.iter().all(|b| b.len() == 3),
+        "bucket keys are 24 bits wide"
+    );
 }
 
 // ---- back ends ----
