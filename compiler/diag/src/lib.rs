@@ -141,8 +141,8 @@ impl fmt::Display for Severity {
 
 /// A stable diagnostic code, printed as `E0001`. Each has a page `docs/errors/E0001.md`.
 ///
-/// Ranges: E0001-E0099 policy front end, E0100-E0199 P4 front end (syntax and preprocessor),
-/// E0200-E0399 P4 semantic checks, E0400-E0499 table compiler.
+/// Ranges: E0001-E0099 policy front end, E0100-E0199 P4 preprocessor and syntax, E0200-E0399 P4
+/// semantic checks, E0400-E0439 P4 lowering and P4Info, E0440-E0499 table compiler.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Code(pub u16);
 
