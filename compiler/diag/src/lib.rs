@@ -526,7 +526,7 @@ mod tests {
         assert_eq!(sm.line_col(f, 2), (1, 2));
         assert_eq!(sm.line_col(f, 999), (1, 6));
         let d = Diagnostic::error(Code(1), "m").primary(f, Span::new(50, 60), "far");
-        let _ = render_text(&sm, &[d.clone()], false);
+        let _ = render_text(&sm, std::slice::from_ref(&d), false);
         let _ = render_json(&sm, &[d]);
     }
 
