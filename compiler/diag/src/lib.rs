@@ -487,7 +487,7 @@ mod tests {
         let mut sm = SourceMap::new();
         let f = sm.add("p.yaml", "version: 1\nvips:\n  a: 3\n");
         let d = Diagnostic::error(Code(7), "expected a mapping, found an integer")
-            .primary(f, Span::new(23, 24), "this integer")
+            .primary(f, Span::new(22, 23), "this integer")
             .help("write `a: { address: ... }`");
         let text = render_text(&sm, &[d], false);
         assert!(
