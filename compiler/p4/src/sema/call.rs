@@ -602,6 +602,26 @@ impl<'a> Checker<'a> {
     }
 
     /// `t` with bound type parameters replaced.
+    /// The type arguments of an instance of generic `decl` once its constructor call inferred
+    /// them: each of the declaration's `count` type variables through `subst`.
+    fn resolved_type_args(
+        &mut self,
+        decl: Handle<Decl>,
+        count: usize,
+        subst: &Subst,
+    ) -> Vec<TypeId> {
+        (0..count)
+            .map(|i| {
+                let v = self.ty(Type::Var(VarId {
+                    owner: decl,
+                    method: None,
+                    index: i as u32,
+                }));
+                self.subst(v, subst)
+            })
+            .collect()
+    }
+
     pub(super) fn subst(&mut self, t: TypeId, subst: &Subst) -> TypeId {
         if subst.is_empty() {
             return t;
@@ -719,16 +739,7 @@ impl<'a> Checker<'a> {
                         }
                     }
                 }
-                let resolved: Vec<TypeId> = (0..targs.len())
-                    .map(|i| {
-                        let v = self.ty(Type::Var(VarId {
-                            owner: decl,
-                            method: None,
-                            index: i as u32,
-                        }));
-                        self.subst(v, &subst)
-                    })
-                    .collect();
+                let resolved = self.resolved_type_args(decl, targs.len(), &subst);
                 self.ty(Type::Extern {
                     decl,
                     args: resolved,
@@ -755,16 +766,7 @@ impl<'a> Checker<'a> {
                 let mut subst = self.instance_subst(decl, &targs);
                 let params = self.apply_params(decl);
                 self.args(loc, params, args, &mut subst);
-                let resolved: Vec<TypeId> = (0..targs.len())
-                    .map(|i| {
-                        let v = self.ty(Type::Var(VarId {
-                            owner: decl,
-                            method: None,
-                            index: i as u32,
-                        }));
-                        self.subst(v, &subst)
-                    })
-                    .collect();
+                let resolved = self.resolved_type_args(decl, targs.len(), &subst);
                 self.ty(Type::Package {
                     decl,
                     args: resolved,
