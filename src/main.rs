@@ -27,6 +27,8 @@ enum Command {
     GenPolicy(cmd::gen_policy::GenPolicy),
     P4(cmd::p4::P4),
     Softswitch(cmd::softswitch::Softswitch),
+    Publish(cmd::publish::Publish),
+    Status(cmd::status::Status),
 }
 
 fn main() -> ExitCode {
@@ -46,5 +48,7 @@ fn main() -> ExitCode {
         Command::GenPolicy(args) => cmd::gen_policy::run(args),
         Command::P4(args) => cmd::p4::run(args),
         Command::Softswitch(args) => cmd::softswitch::run(args),
+        Command::Publish(args) => cmd::publish::run(args),
+        Command::Status(args) => cmd::status::run(args),
     }
 }

@@ -7,5 +7,7 @@ pub mod explain;
 pub mod gen_policy;
 pub mod p4;
 pub mod p4_build;
+pub mod publish;
 pub mod softswitch;
 pub mod softswitch_serve;
+pub mod status;
