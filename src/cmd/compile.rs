@@ -9,8 +9,9 @@ use ddsr_diag::{Diagnostic, SourceMap, render_text};
 use ddsr_tables::back::{Artifact, manifest};
 use ddsr_tables::compile::{self, Options, Output};
 
-/// Compile policies into per-host artifacts: program.p4, p4info.txtpb, entries.txtpb (a
-/// P4Runtime WriteRequest), entries.json, bmv2.cli for BMv2 hosts, and OUT/manifest.json.
+/// Compile policies into per-host artifacts: program.p4, p4info.txtpb, pipeline.json (the
+/// program lowered for the softswitch), entries.txtpb (a P4Runtime WriteRequest), entries.json,
+/// bmv2.cli for BMv2 hosts, and OUT/manifest.json.
 ///
 /// One policy writes OUT/<host>/...; several write OUT/<policy name>/<host>/.... OUT is
 /// replaced as a whole, and only when every policy compiled. Formats: docs/compile.md.

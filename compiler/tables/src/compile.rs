@@ -1,8 +1,13 @@
 //! The `compile` driver: validated policy -> plan -> capacity check -> every back end, and the
 //! atomic write of the artifact set.
 //!
-//! Output per host `H` (under `PREFIX/H/`): `program.p4`, `p4info.txtpb`, `entries.txtpb`,
-//! `entries.json`, and `bmv2.cli` for BMv2 hosts; `manifest.json` at the top lists them all.
+//! Output per host `H` (under `PREFIX/H/`): `program.p4`, `p4info.txtpb`, `pipeline.json`,
+//! `entries.txtpb`, `entries.json`, and `bmv2.cli` for BMv2 hosts; `manifest.json` at the top
+//! lists them all.
+//!
+//! Each host's `program.p4` is lowered by the P4 front end ([`crate::program`]); its pipeline is
+//! `pipeline.json`, its P4Info `p4info.txtpb`, and the plan's entries are resolved against that
+//! pipeline, so every entry names a table, key, action and width of the program deployed.
 //! Bytes depend only on the policy: hosts, tables and entries come out in policy and program
 //! order, JSON objects have sorted keys, and nothing reads the clock or the environment.
 //!
@@ -11,18 +16,21 @@
 
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use ddsr_diag::{Code, Diagnostic};
 use ddsr_pipeline::{Pipeline, TableEntry};
 use ddsr_policy::Policy;
 use ddsr_policy::ir::Target;
+use ddsr_proto::p4::config::v1::P4Info;
 
 use crate::back::{self, Artifact};
 use crate::capacity::{self, Limits};
-use crate::plan::schema::TableSpec;
 use crate::plan::{self, HostPlan, Plan, resolve};
+use crate::program;
 
-/// An entry the plan made does not fit its own schema: a compiler bug, reported, not panicked.
+/// An entry the plan made does not fit the lowered program, or the front end rejects a generated
+/// program: a compiler bug, reported, not panicked.
 pub const INTERNAL: Code = Code(446);
 
 #[derive(Debug, Clone, Default)]
@@ -36,7 +44,12 @@ pub struct Host {
     pub plan: HostPlan,
     /// Values of the `sizes.p4` macros for this host.
     pub defines: Vec<(&'static str, u64)>,
-    pub pipeline: Pipeline,
+    /// `program.p4`: the role program with `defines` set, includes inlined.
+    pub source: String,
+    /// The front end's lowering of `source`; entries are resolved against it.
+    pub pipeline: Arc<Pipeline>,
+    /// The P4Info of `source`.
+    pub p4info: Arc<P4Info>,
     pub entries: Vec<TableEntry>,
 }
 
@@ -74,16 +87,6 @@ fn defines(plan: &Plan, host: &HostPlan, policy: &Policy) -> Vec<(&'static str, 
     ]
 }
 
-fn size_of(defines: &[(&str, u64)], t: &TableSpec) -> u32 {
-    match t.size_macro {
-        Some(m) => defines
-            .iter()
-            .find(|(n, _)| *n == m)
-            .map_or(1, |(_, v)| u32::try_from(*v).unwrap_or(u32::MAX)),
-        None => t.fixed_size,
-    }
-}
-
 /// Plans, checks and resolves `policy`; every problem is returned as a diagnostic.
 pub fn compile(policy: &Policy, options: &Options) -> Result<Output, Vec<Diagnostic>> {
     let plan = plan::build(policy).map_err(|e| capacity::plan_errors(policy, &e))?;
@@ -92,19 +95,28 @@ pub fn compile(policy: &Policy, options: &Options) -> Result<Output, Vec<Diagnos
         return Err(problems);
     }
     let mut hosts = Vec::new();
+    let mut programs = program::Cache::default();
+    let internal = |host: &str, e: &dyn std::fmt::Display| {
+        vec![Diagnostic::error(
+            INTERNAL,
+            format!("internal error: host `{host}`: {e}"),
+        )]
+    };
     for hp in &plan.hosts {
         let defines = defines(&plan, hp, policy);
-        let pipeline = hp.program.pipeline(|t| size_of(&defines, t));
-        let entries = resolve::all(&pipeline, &hp.entries).map_err(|e: resolve::Error| {
-            vec![Diagnostic::error(
-                INTERNAL,
-                format!("internal error: host `{}`: {e}", hp.name),
-            )]
-        })?;
+        let body = back::p4::body(hp.role, &defines);
+        let lowered = programs
+            .lower(hp.role.as_str(), &body)
+            .map_err(|e| internal(&hp.name, &e))?;
+        let source = back::p4::header(hp.role, &hp.name) + &body;
+        let entries = resolve::all(&lowered.pipeline, &hp.entries)
+            .map_err(|e: resolve::Error| internal(&hp.name, &e))?;
         hosts.push(Host {
             plan: hp.clone(),
             defines,
-            pipeline,
+            source,
+            pipeline: lowered.pipeline,
+            p4info: lowered.p4info,
             entries,
         });
     }
@@ -117,13 +129,14 @@ impl Output {
         let mut out = Vec::new();
         for h in &self.hosts {
             let dir = format!("{prefix}{}", h.plan.name);
-            out.push(Artifact::new(
-                format!("{dir}/program.p4"),
-                back::p4::program(h.plan.role, &h.plan.name, &h.defines),
-            ));
+            out.push(Artifact::new(format!("{dir}/program.p4"), h.source.clone()));
             out.push(Artifact::new(
                 format!("{dir}/p4info.txtpb"),
-                back::p4::p4info_text(&h.pipeline),
+                back::p4::p4info_text(&h.p4info),
+            ));
+            out.push(Artifact::new(
+                format!("{dir}/pipeline.json"),
+                h.pipeline.to_json() + "\n",
             ));
             out.push(Artifact::new(
                 format!("{dir}/entries.txtpb"),

@@ -149,13 +149,7 @@ pub fn explain(policy: &Policy, out: &Output, p: &Packet, bucket_override: Optio
         endpoint(p.src, p.src_port),
         endpoint(p.dst, p.dst_port)
     );
-    let compiled = match Compiled::new(policy, &out.plan) {
-        Ok(c) => c,
-        Err(e) => {
-            let _ = writeln!(s, "internal error: {e}");
-            return s;
-        }
-    };
+    let compiled = Compiled::new(policy, out);
     let Some(ingress) = compiled.ingress() else {
         let _ = writeln!(s, "the policy has no ingress host");
         return s;

@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use ddsr_pipeline::lookup::lookup_values;
 use ddsr_pipeline::value::from_bytes;
@@ -13,7 +14,8 @@ use ddsr_pipeline::{EntryAction, Pipeline, TableEntry};
 use ddsr_policy::Policy;
 use ddsr_policy::ir::{Family, Role};
 
-use crate::plan::{Plan, addr_value, resolve};
+use crate::compile::Output;
+use crate::plan::addr_value;
 use crate::reference::Packet;
 
 /// One host's program with its entries resolved and grouped by table.
@@ -21,7 +23,7 @@ use crate::reference::Packet;
 pub struct Host {
     pub name: String,
     pub role: Role,
-    pub pipeline: Pipeline,
+    pub pipeline: Arc<Pipeline>,
     /// Entries per table handle index, in plan order.
     pub tables: Vec<Vec<TableEntry>>,
 }
@@ -58,16 +60,16 @@ pub struct Compiled {
 }
 
 impl Compiled {
-    /// Resolves every host's entries against its role's schema pipeline.
-    pub fn new(policy: &Policy, plan: &Plan) -> Result<Compiled, resolve::Error> {
+    /// Every host's resolved entries (against its lowered program), grouped by table.
+    pub fn new(policy: &Policy, out: &Output) -> Compiled {
         let mut hosts = Vec::new();
         let mut by_addr = HashMap::new();
-        for (i, hp) in plan.hosts.iter().enumerate() {
-            let pipeline = hp.program.pipeline(|t| t.fixed_size.max(1));
-            let entries = resolve::all(&pipeline, &hp.entries)?;
+        for (i, host) in out.hosts.iter().enumerate() {
+            let hp = &host.plan;
+            let pipeline = host.pipeline.clone();
             let mut tables = vec![Vec::new(); pipeline.tables.len()];
-            for e in entries {
-                tables[e.table.index()].push(e);
+            for e in &host.entries {
+                tables[e.table.index()].push(e.clone());
             }
             let h = &policy.hosts[hp.host];
             for a in [h.ipv4.map(IpAddr::V4), h.ipv6.map(IpAddr::V6)]
@@ -83,7 +85,7 @@ impl Compiled {
                 tables,
             });
         }
-        Ok(Compiled { hosts, by_addr })
+        Compiled { hosts, by_addr }
     }
 
     pub fn host_at(&self, addr: IpAddr) -> Option<&Host> {

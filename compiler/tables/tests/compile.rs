@@ -12,10 +12,11 @@ use std::path::{Path, PathBuf};
 use ddsr_diag::{SourceMap, render_text};
 use ddsr_pipeline::MatchKind;
 use ddsr_policy::Policy;
+use ddsr_policy::ir::Role;
 use ddsr_tables::back::{Artifact, manifest};
 use ddsr_tables::capacity::Limits;
 use ddsr_tables::compile::{self, Options, Output};
-use ddsr_tables::plan::schema::{self, Program};
+use ddsr_tables::plan::schema::Program;
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -41,145 +42,79 @@ fn compile_ok(p: &Policy) -> Output {
     compile::compile(p, &Options::default()).unwrap_or_else(|d| panic!("{d:?}"))
 }
 
-// ---- the schema is the P4 programs' control-plane interface ----
+// ---- the schema is the lowered P4 programs' control-plane interface ----
 
-/// Field widths declared in `headers.p4` and v1model's standard metadata, by `type.field`.
-fn widths() -> BTreeMap<String, u16> {
-    let text = std::fs::read_to_string(root().join("p4/include/headers.p4")).unwrap();
-    let mut out = BTreeMap::new();
-    let mut current = String::new();
-    for line in text.lines() {
-        let t = line.trim();
-        if let Some(rest) = t.strip_prefix("header ").or(t.strip_prefix("struct ")) {
-            current = rest.trim_end_matches('{').trim().to_string();
-        } else if let Some(rest) = t.strip_prefix("bit<") {
-            let (w, name) = rest.split_once('>').unwrap();
-            let name = name.trim().split(';').next().unwrap().trim();
-            out.insert(format!("{current}.{name}"), w.parse().unwrap());
-        }
-    }
-    out.insert("standard_metadata_t.ingress_port".into(), 9);
-    out
-}
-
-/// The type of an expression's header: `hdr.ipv4` -> `ipv4_h`, `meta` -> `ddsr_meta_t`.
-fn field_width(expr: &str, widths: &BTreeMap<String, u16>) -> u16 {
-    let (base, field) = expr.rsplit_once('.').unwrap();
-    let ty = match base {
-        "meta" => "ddsr_meta_t".to_string(),
-        "standard_metadata" => "standard_metadata_t".to_string(),
-        b => format!("{}_h", b.strip_prefix("hdr.").unwrap()),
-    };
-    widths[&format!("{ty}.{field}")]
-}
-
-/// The P4 source of a role with its routing include appended (tables of `DdsrRouting`).
-fn role_source(role: &str) -> String {
-    let mut s = std::fs::read_to_string(root().join(format!("p4/v1model/{role}.p4"))).unwrap();
-    if s.contains("DdsrRouting()") {
-        s.push_str(&std::fs::read_to_string(root().join("p4/include/v1model/routing.p4")).unwrap());
-    }
-    s
+/// The role program with the default sizes of `sizes.p4`, lowered by the P4 front end.
+fn lowered(role: Role) -> ddsr_tables::program::Lowered {
+    let body = ddsr_tables::back::p4::body(role, &[]);
+    ddsr_tables::program::lower(role.as_str(), &body).unwrap_or_else(|e| panic!("{e}"))
 }
 
 #[test]
-fn schema_matches_the_p4_programs() {
-    let widths = widths();
-    for (role, program) in [
-        ("ingress", &schema::INGRESS),
-        ("server", &schema::SERVER),
-        ("egress", &schema::EGRESS),
-    ] {
-        let src = role_source(role);
-        for t in program.tables {
-            let at = src
-                .find(&format!("@name(\".{}\")\n    table {} {{", t.name, t.name))
-                .unwrap_or_else(|| panic!("{role}: table `{}` with its @name", t.name));
-            let body = &src[at..at + src[at..].find("\n    }").unwrap()];
-            let keys: Vec<&str> = body
-                .lines()
-                .skip_while(|l| !l.contains("key = {"))
-                .skip(usize::from(!body.contains("key = { ")))
-                .take_while(|l| !l.trim().starts_with('}'))
-                .collect();
-            let keys: Vec<(String, &str, String)> = keys
+fn schema_matches_the_lowered_p4_programs() {
+    for role in [Role::Ingress, Role::Server, Role::Egress] {
+        let program = Program::of(role);
+        let l = lowered(role);
+        let p = &l.pipeline;
+        for spec in program.tables {
+            let t = &p.tables[p
+                .table_by_name(spec.name)
+                .unwrap_or_else(|| panic!("{role:?}: no table `{}`", spec.name))];
+            let keys: Vec<(&str, u16, MatchKind)> = t
+                .keys
                 .iter()
-                .flat_map(|l| l.split(';'))
-                .filter(|k| k.contains(": "))
-                .map(|k| {
-                    let k = k.trim().trim_start_matches("key = {").trim();
-                    let (expr, rest) = k.split_once(':').unwrap();
-                    let mut words = rest.split_whitespace();
-                    let kind = words.next().unwrap().to_string();
-                    let name = rest.split('"').nth(1).unwrap();
-                    (expr.trim().to_string(), name, kind)
-                })
+                .map(|k| (k.name.as_str(), k.width, k.match_kind))
                 .collect();
-            assert_eq!(keys.len(), t.keys.len(), "{role}.{}: keys {keys:?}", t.name);
-            for ((expr, name, kind), spec) in keys.iter().zip(t.keys) {
-                assert_eq!(*name, spec.name, "{role}.{}", t.name);
-                let want = match spec.kind {
-                    MatchKind::Exact => "exact",
-                    MatchKind::Lpm => "lpm",
-                    MatchKind::Ternary => "ternary",
-                    MatchKind::Range => "range",
-                    MatchKind::Optional => "optional",
-                };
-                assert_eq!(kind, want, "{role}.{}.{name}", t.name);
-                assert_eq!(
-                    field_width(expr, &widths),
-                    spec.width,
-                    "{role}.{}.{name}",
-                    t.name
-                );
+            let want: Vec<(&str, u16, MatchKind)> = spec
+                .keys
+                .iter()
+                .map(|k| (k.name, k.width, k.kind))
+                .collect();
+            assert_eq!(keys, want, "{role:?}.{}", spec.name);
+            let actions: Vec<&str> = t
+                .actions
+                .iter()
+                .map(|r| p.actions[r.action].name.as_str())
+                .collect();
+            for a in spec.actions {
+                assert!(actions.contains(a), "{role:?}.{}: action {a}", spec.name);
             }
-            for a in t.actions {
-                assert!(body.contains(a), "{role}.{}: action {a}", t.name);
-            }
-            assert!(
-                body.contains(&format!("default_action = {}(", t.default_action)),
-                "{role}.{}: default {}",
-                t.name,
-                t.default_action
+            assert_eq!(
+                p.actions[t.default_action.action].name, spec.default_action,
+                "{role:?}.{}",
+                spec.name
             );
-            match t.size_macro {
-                Some(m) => assert!(body.contains(&format!("size = {m};")), "{role}.{}", t.name),
-                None => assert!(body.contains(&format!("size = {};", t.fixed_size))),
+            if spec.size_macro.is_none() {
+                assert_eq!(t.size, spec.fixed_size, "{role:?}.{}", spec.name);
             }
+            assert_eq!(
+                t.id,
+                ddsr_proto::ids::hashed_id(ddsr_proto::ids::Prefix::Table, spec.name),
+                "{role:?}.{}: p4c's id",
+                spec.name
+            );
         }
-        for a in program.actions.iter().filter(|a| a.name != "NoAction") {
-            let decl = format!("action {}(", a.name);
-            let at = src
-                .find(&decl)
-                .unwrap_or_else(|| panic!("{role}: action `{}`", a.name));
-            let params = &src[at + decl.len()..at + src[at..].find(')').unwrap()];
-            let got: Vec<(String, u16)> = params
-                .split(',')
-                .filter(|p| !p.trim().is_empty())
-                .map(|p| {
-                    let p = p.trim().strip_prefix("bit<").unwrap();
-                    let (w, n) = p.split_once('>').unwrap();
-                    (n.trim().to_string(), w.parse().unwrap())
-                })
+        for a in program.actions {
+            let h = p
+                .action_by_name(a.name)
+                .unwrap_or_else(|| panic!("{role:?}: no action `{}`", a.name));
+            let got: Vec<(&str, u16)> = p.actions[h]
+                .params
+                .iter()
+                .map(|x| (x.name.as_str(), x.width))
                 .collect();
-            let want: Vec<(String, u16)> =
-                a.params.iter().map(|(n, w)| (n.to_string(), *w)).collect();
-            assert_eq!(got, want, "{role}: action `{}`", a.name);
+            let want: Vec<(&str, u16)> = a.params.to_vec();
+            assert_eq!(got, want, "{role:?}: action `{}`", a.name);
         }
     }
 }
 
 #[test]
 fn bucket_width_is_the_programs() {
-    let widths = widths();
-    assert_eq!(
-        u32::from(widths["ddsr_meta_t.bucket"]),
-        ddsr_tables::plan::BUCKET_BITS
-    );
-    assert_eq!(
-        u32::from(widths["ddsr_meta_t.vip_id"]),
-        ddsr_tables::plan::ID_BITS
-    );
+    let l = lowered(Role::Ingress);
+    let t = &l.pipeline.tables[l.pipeline.table_by_name("backends_v4").unwrap()];
+    assert_eq!(u32::from(t.keys[1].width), ddsr_tables::plan::BUCKET_BITS);
+    assert_eq!(u32::from(t.keys[0].width), ddsr_tables::plan::ID_BITS);
 }
 
 // ---- snapshots ----
@@ -228,11 +163,13 @@ fn files_under(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 /// Artifacts above this size are pinned by their SHA-256 (`NAME.sha256`) instead of being checked
 /// in whole: a 65537-bucket pool alone makes tens of megabytes of entries, which would bloat the
 /// repository while a hash pins every byte just as well. The small artifacts stay readable.
+/// `pipeline.json` (about 100 KB per host) is always pinned: it is the P4 front end's lowering
+/// of `program.p4`, whose readable snapshots are the front end's (`compiler/tests/p4/`).
 const SNAPSHOT_INLINE_LIMIT: usize = 256 * 1024;
 
 fn pinned(path: String, bytes: Vec<u8>) -> (String, Vec<u8>) {
     use sha2::{Digest, Sha256};
-    if bytes.len() <= SNAPSHOT_INLINE_LIMIT {
+    if bytes.len() <= SNAPSHOT_INLINE_LIMIT && !path.ends_with("pipeline.json") {
         return (path, bytes);
     }
     let hex: String = Sha256::digest(&bytes)
@@ -619,24 +556,114 @@ fn diff_reports_inserts_modifies_and_deletes() {
     }
 }
 
-// ---- schema sanity ----
+// ---- entries against the front end's P4Info and pipeline ----
 
+/// Every entry of `entries.txtpb` (parsed back as a `p4.v1.WriteRequest`) names a table, match
+/// fields, an action the table allows and parameters that exist in the host's `p4info.txtpb`
+/// (parsed back as a `P4Info`), each value exactly `ceil(bitwidth / 8)` bytes; and
+/// `pipeline.json` loads (and validates) as the softswitch loads it, with the P4Info's ids.
 #[test]
-fn every_role_program_builds_a_pipeline_with_p4c_ids() {
-    for role in [
-        ddsr_policy::ir::Role::Ingress,
-        ddsr_policy::ir::Role::Server,
-        ddsr_policy::ir::Role::Egress,
-    ] {
-        let prog = Program::of(role);
-        let p = prog.pipeline(|_| 7);
-        assert_eq!(p.tables.len(), prog.tables.len());
-        for (_, t) in p.tables.iter() {
-            assert_eq!(
-                t.id,
-                ddsr_proto::ids::hashed_id(ddsr_proto::ids::Prefix::Table, &t.name)
-            );
-            assert_eq!(t.id >> 24, 0x02);
+fn every_entry_resolves_against_the_hosts_p4info_and_pipeline_loads() {
+    use ddsr_proto::p4::config::v1::P4Info;
+    use ddsr_proto::p4::v1::{WriteRequest, entity::Entity, field_match::FieldMatchType};
+    let bytes = |bits: i32| (bits as usize).div_ceil(8);
+    let mut hosts = 0;
+    let mut checked = 0usize;
+    for (name, path) in snapshot_inputs() {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let Ok(artifacts) = artifacts_of(&name, &text) else {
+            continue;
+        };
+        let file = |p: &str| {
+            artifacts
+                .iter()
+                .find(|a| a.path == p)
+                .map(|a| String::from_utf8(a.bytes.clone()).unwrap())
+        };
+        for a in artifacts
+            .iter()
+            .filter(|a| a.path.ends_with("/entries.txtpb"))
+        {
+            let dir = a.path.trim_end_matches("entries.txtpb");
+            let info: P4Info =
+                ddsr_proto::text::from_text(&file(&format!("{dir}p4info.txtpb")).unwrap())
+                    .unwrap_or_else(|e| panic!("{name}/{dir}p4info.txtpb: {e}"));
+            let write: WriteRequest =
+                ddsr_proto::text::from_text(std::str::from_utf8(&a.bytes).unwrap())
+                    .unwrap_or_else(|e| panic!("{name}/{}: {e}", a.path));
+            let json = file(&format!("{dir}pipeline.json")).expect("pipeline.json");
+            let pipeline = ddsr_pipeline::Pipeline::from_json(&json)
+                .unwrap_or_else(|e| panic!("{name}/{dir}pipeline.json: {e}"));
+            hosts += 1;
+            for u in &write.updates {
+                let Some(Entity::TableEntry(e)) = u.entity.as_ref().and_then(|x| x.entity.clone())
+                else {
+                    panic!("{name}/{}: an update that is not a table entry", a.path);
+                };
+                let t = info
+                    .tables
+                    .iter()
+                    .find(|t| t.preamble.as_ref().unwrap().id == e.table_id)
+                    .unwrap_or_else(|| panic!("{name}/{dir}: no table id {}", e.table_id));
+                let tname = &t.preamble.as_ref().unwrap().name;
+                let pt = &pipeline.tables[pipeline.table_by_name(tname).unwrap()];
+                assert_eq!(pt.id, e.table_id, "{name}/{dir}{tname}: pipeline id");
+                for m in &e.r#match {
+                    let f = t
+                        .match_fields
+                        .iter()
+                        .find(|f| f.id == m.field_id)
+                        .unwrap_or_else(|| panic!("{name}/{dir}{tname}: field {}", m.field_id));
+                    let n = bytes(f.bitwidth);
+                    let values: Vec<&Vec<u8>> = match m.field_match_type.as_ref().unwrap() {
+                        FieldMatchType::Exact(x) => vec![&x.value],
+                        FieldMatchType::Lpm(x) => vec![&x.value],
+                        FieldMatchType::Ternary(x) => vec![&x.value, &x.mask],
+                        FieldMatchType::Range(x) => vec![&x.low, &x.high],
+                        FieldMatchType::Optional(x) => vec![&x.value],
+                        other => panic!("{name}/{dir}{tname}: {other:?}"),
+                    };
+                    for v in values {
+                        assert_eq!(v.len(), n, "{name}/{dir}{tname}.{}", f.name);
+                    }
+                }
+                let ddsr_proto::p4::v1::table_action::Type::Action(call) =
+                    e.action.as_ref().unwrap().r#type.as_ref().unwrap()
+                else {
+                    panic!("{name}/{dir}{tname}: not a direct action");
+                };
+                assert!(
+                    t.action_refs.iter().any(|r| r.id == call.action_id),
+                    "{name}/{dir}{tname}: action {} not in the table",
+                    call.action_id
+                );
+                let action = info
+                    .actions
+                    .iter()
+                    .find(|x| x.preamble.as_ref().unwrap().id == call.action_id)
+                    .unwrap();
+                assert_eq!(
+                    call.params.len(),
+                    action.params.len(),
+                    "{name}/{dir}{tname}"
+                );
+                for prm in &call.params {
+                    let spec = action.params.iter().find(|x| x.id == prm.param_id).unwrap();
+                    assert_eq!(prm.value.len(), bytes(spec.bitwidth), "{name}/{dir}{tname}");
+                }
+                checked += 1;
+            }
+            // Counters the program declares are in its P4Info.
+            if name == "lab" && dir == "s1/" {
+                let counters: Vec<&str> = info
+                    .counters
+                    .iter()
+                    .map(|c| c.preamble.as_ref().unwrap().name.as_str())
+                    .collect();
+                assert!(counters.contains(&"acl_packets"), "{counters:?}");
+            }
         }
     }
+    assert!(hosts >= 20, "{hosts} hosts checked");
+    assert!(checked > 1000, "{checked} entries checked");
 }

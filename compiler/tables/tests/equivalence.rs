@@ -11,6 +11,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use ddsr_diag::SourceMap;
 use ddsr_policy::Policy;
 use ddsr_policy::ir::Family;
+use ddsr_tables::compile::{self, Options};
 use ddsr_tables::plan::{self, RuleRef};
 use ddsr_tables::reference::{self, Decider, Packet};
 use ddsr_tables::synth::Rng;
@@ -191,8 +192,9 @@ fn compare(p: &Policy, pl: &plan::Plan, c: &Compiled, pkt: &Packet, bucket: u32)
 #[test]
 fn compiled_entries_agree_with_the_reference() {
     let p = policy(POLICY);
-    let pl = plan::build(&p).expect("plan");
-    let c = Compiled::new(&p, &pl).expect("entries resolve");
+    let out = compile::compile(&p, &Options::default()).expect("compiles");
+    let pl = &out.plan;
+    let c = Compiled::new(&p, &out);
     let mut g = Gen::new(&p);
     let n = packets();
     let mut mismatches = Vec::new();
@@ -201,7 +203,7 @@ fn compiled_entries_agree_with_the_reference() {
     for _ in 0..n {
         let pkt = g.packet();
         let bucket = g.rng.below(u64::from(pl.buckets)) as u32;
-        if let Some(why) = compare(&p, &pl, &c, &pkt, bucket)
+        if let Some(why) = compare(&p, pl, &c, &pkt, bucket)
             && mismatches.len() < 10
         {
             mismatches.push(format!("{pkt:?} bucket {bucket}: {why}"));
@@ -227,8 +229,9 @@ fn compiled_entries_agree_with_the_reference() {
 #[test]
 fn every_bucket_of_every_pool_agrees() {
     let p = policy(POLICY);
-    let pl = plan::build(&p).unwrap();
-    let c = Compiled::new(&p, &pl).unwrap();
+    let out = compile::compile(&p, &Options::default()).expect("compiles");
+    let pl = &out.plan;
+    let c = Compiled::new(&p, &out);
     for (_, vip) in p.vips.iter() {
         let pkt = Packet {
             src: match vip.address {
@@ -241,7 +244,7 @@ fn every_bucket_of_every_pool_agrees() {
             dst_port: vip.port,
         };
         for bucket in 0..pl.buckets {
-            assert_eq!(compare(&p, &pl, &c, &pkt, bucket), None, "bucket {bucket}");
+            assert_eq!(compare(&p, pl, &c, &pkt, bucket), None, "bucket {bucket}");
         }
     }
 }

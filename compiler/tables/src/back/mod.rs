@@ -1,11 +1,12 @@
-//! Back ends, one folder per output format. Each reads only the validated plan (and the role
-//! schema it was resolved against) and returns [`Artifact`]s: bytes under a path relative to the
+//! Back ends, one folder per output format. Each reads only resolved entries and the lowered
+//! program they were resolved against, and returns [`Artifact`]s: bytes under a path relative to the
 //! output directory, so the driver can write them all at once or not at all.
 //!
 //! - [`p4runtime`]: `entries.txtpb` (a P4Runtime `WriteRequest` in protobuf text format) and
 //!   `entries.json` (the same entries by name, for people and scripts);
 //! - [`bmv2_cli`]: `bmv2.cli`, `simple_switch_CLI` commands (BMv2 hosts);
-//! - [`p4`]: `program.p4` with table sizes set, and `p4info.txtpb`;
+//! - [`p4`]: `program.p4` with table sizes set, and `p4info.txtpb` (`pipeline.json` is the
+//!   lowered pipeline itself);
 //! - [`manifest`]: `manifest.json`, every artifact's SHA-256 and the policy's hash.
 
 pub mod bmv2_cli;

@@ -9,8 +9,9 @@
 //! These ids index the programs' counters, so they are stable under reordering of nothing but
 //! the policy itself.
 //!
-//! Names become P4 handles in one place, [`resolve`], against the [`schema`] pipeline of the
-//! role. Every entry carries its [`Origin`] so capacity errors, `explain` and `diff` can name
+//! Names become P4 handles in one place, [`resolve`], against the host's role program as the
+//! P4 front end lowers it ([`crate::program`]); [`schema`] is the plan's static view of those
+//! programs. Every entry carries its [`Origin`] so capacity errors, `explain` and `diff` can name
 //! the policy item behind it.
 
 pub mod acl;

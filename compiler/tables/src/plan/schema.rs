@@ -1,14 +1,14 @@
-//! The control-plane interface of each role program in `p4/`: its tables (keys with widths and
-//! match kinds, actions, size macro) and actions (parameters with widths), by the names the
-//! programs give them with `@name`.
+//! What the plan needs of each role program in `p4/`: its tables (keys with widths and match
+//! kinds, actions, size macro) and actions (parameters with widths), by the names the programs
+//! give them with `@name`.
 //!
-//! This is the one place where names become handles: [`Program::pipeline`] builds a
-//! control-plane-only [`Pipeline`] (tables and actions, no control flow) against which entries
-//! are resolved, checked ([`ddsr_pipeline::TableEntry::check`]) and looked up, and from which
-//! P4Info is written. A test compares it with the P4 sources, so a renamed table or a changed
-//! width in `p4/` fails the build's tests instead of producing entries the switch rejects.
+//! Entries are resolved against the P4 front end's lowering of the real program
+//! ([`crate::program`]), never against this table; it exists so the plan can name tables and
+//! actions statically and the capacity check knows each table's size macro. A test compares it
+//! with the lowered programs, so a renamed table or a changed width in `p4/` fails the tests
+//! rather than the compile.
 
-use ddsr_pipeline::{Builder, MatchKind, Pipeline};
+use ddsr_pipeline::MatchKind;
 use ddsr_policy::ir::Role;
 
 /// One key of a table: control-plane name, width in bits, match kind.
@@ -333,63 +333,5 @@ impl Program {
 
     pub fn action(&self, name: &str) -> Option<&'static ActionSpec> {
         self.actions.iter().find(|a| a.name == name)
-    }
-
-    /// A pipeline holding only this program's tables and actions, with table sizes from
-    /// `size_of` (given the size macro). Each table's keys read fields of a metadata instance
-    /// named after the table, which exists only so that keys have a typed expression.
-    pub fn pipeline(&self, size_of: impl Fn(&TableSpec) -> u32) -> Pipeline {
-        let mut b = Builder::new(self.role.as_str());
-        let actions: Vec<_> = self
-            .actions
-            .iter()
-            .map(|a| (a.name, b.action(a.name, a.params, Vec::new())))
-            .collect();
-        let handle = |name: &str| {
-            actions
-                .iter()
-                .find(|(n, _)| *n == name)
-                .map(|(_, h)| *h)
-                .unwrap_or_else(|| panic!("schema action `{name}` is declared"))
-        };
-        for t in self.tables {
-            let fields: Vec<(&str, u16)> = t.keys.iter().map(|k| (k.name, k.width)).collect();
-            let ty = b.header_type(&format!("{}_key_t", t.name), &fields);
-            b.metadata(&format!("key.{}", t.name), ty);
-            let paths: Vec<String> = t
-                .keys
-                .iter()
-                .map(|k| format!("key.{}.{}", t.name, k.name))
-                .collect();
-            let keys: Vec<(&str, MatchKind)> = paths
-                .iter()
-                .zip(t.keys)
-                .map(|(p, k)| (p.as_str(), k.kind))
-                .collect();
-            let mut refs: Vec<_> = t.actions.iter().map(|a| handle(a)).collect();
-            let default = handle(t.default_action);
-            // A default action that entries may not use is `@defaultonly` and `const`; the
-            // routes' `default_port` is both an entry action and a changeable default.
-            let default_only = !t.actions.contains(&t.default_action);
-            if default_only {
-                refs.push(default);
-            }
-            let h = b.table(t.name, &keys, &refs, default, size_of(t));
-            let table = b.table_mut(h);
-            for (k, spec) in table.keys.iter_mut().zip(t.keys) {
-                k.name = spec.name.to_string();
-            }
-            if default_only && let Some(r) = table.actions.last_mut() {
-                r.scope = ddsr_pipeline::table::ActionScope::DefaultOnly;
-            }
-            table.default_const = default_only;
-            table.id = ddsr_proto::ids::hashed_id(ddsr_proto::ids::Prefix::Table, t.name);
-        }
-        let mut p = b.pipeline().clone();
-        for h in p.actions.handles() {
-            let a = &mut p.actions[h];
-            a.id = ddsr_proto::ids::hashed_id(ddsr_proto::ids::Prefix::Action, &a.name);
-        }
-        p
     }
 }
