@@ -26,7 +26,7 @@ pub struct Build {
     output: Option<PathBuf>,
 }
 
-/// Print the P4Info (P4Runtime v1) of a P4_16 v1model program.
+/// Print the P4Info (P4Runtime v1) of a P4_16 program (v1model or TNA).
 #[derive(Args)]
 pub struct Info {
     #[arg(value_name = "FILE.p4")]
@@ -49,6 +49,24 @@ enum InfoFormat {
 
 /// Parses and compiles `file`, printing every diagnostic on stderr; `None` on errors.
 pub fn compile(file: &Path, front: &FrontArgs) -> Option<Compiled> {
+    front_end(file, front, |program, name| {
+        p4info::compile(program, name).map(|c| {
+            let warnings = c.warnings.clone();
+            (c, warnings)
+        })
+    })
+}
+
+/// Parses `file` and runs `stage` on it, printing every diagnostic on stderr; `None` on
+/// errors.
+fn front_end<T>(
+    file: &Path,
+    front: &FrontArgs,
+    stage: impl FnOnce(
+        &ddsr_p4::ast::Program,
+        &str,
+    ) -> Result<(T, Vec<ddsr_diag::Diagnostic>), Vec<ddsr_diag::Diagnostic>>,
+) -> Option<T> {
     let parsed = syntax::parse_file(file, &front.options());
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let report = |diags: &[ddsr_diag::Diagnostic]| {
@@ -62,10 +80,10 @@ pub fn compile(file: &Path, front: &FrontArgs) -> Option<Compiled> {
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "program".into());
-    match p4info::compile(&parsed.program, &name) {
-        Ok(c) => {
-            report(&c.warnings);
-            Some(c)
+    match stage(&parsed.program, &name) {
+        Ok((out, warnings)) => {
+            report(&warnings);
+            Some(out)
         }
         Err(diags) => {
             report(&diags);
@@ -110,12 +128,15 @@ pub fn build(args: Build) -> ExitCode {
 }
 
 pub fn info(args: Info) -> ExitCode {
-    let Some(c) = compile(&args.file, &args.front) else {
+    let built = front_end(&args.file, &args.front, |program, name| {
+        p4info::info(program, name).map(|i| (i.p4info, i.warnings))
+    });
+    let Some(p4info) = built else {
         return ExitCode::FAILURE;
     };
     let text = match args.format {
-        InfoFormat::Txtpb => p4info::to_text(&c.p4info),
-        InfoFormat::Json => p4info::to_json(&c.p4info).map(|j| j + "\n"),
+        InfoFormat::Txtpb => p4info::to_text(&p4info),
+        InfoFormat::Json => p4info::to_json(&p4info).map(|j| j + "\n"),
     };
     match text {
         Ok(t) => write_out(args.output.as_deref(), &t),

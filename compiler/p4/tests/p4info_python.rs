@@ -1,5 +1,6 @@
 //! The P4Info text of every corpus program (the checked-in snapshots that
-//! `tests/lower.rs` keeps in sync with the compiler) parses with the official
+//! `tests/lower.rs` and, for TNA programs in `snapshots/tna/`, `tests/p4info_arch.rs` keep in
+//! sync with the compiler) parses with the official
 //! `p4runtime` Python package's `p4.config.v1.P4Info`, and what Python reads is
 //! exactly what we wrote.
 //!
@@ -55,18 +56,19 @@ fn python_reprint(python: &Path, text: &str) -> Result<String, String> {
 fn corpus_p4info_parses_with_the_official_bindings() {
     let python = python();
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/p4/snapshots");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
+    let mut files: Vec<PathBuf> = [dir.clone(), dir.join("tna")]
+        .iter()
+        .flat_map(|d| std::fs::read_dir(d).unwrap())
         .filter_map(Result::ok)
         .map(|e| e.path())
         .filter(|p| p.to_string_lossy().ends_with(".p4info.txtpb"))
         .collect();
     files.sort();
-    assert!(files.len() >= 40, "only {} P4Info snapshots", files.len());
+    assert!(files.len() >= 44, "only {} P4Info snapshots", files.len());
     let mut failures = String::new();
     for f in &files {
         let ours = std::fs::read_to_string(f).unwrap();
-        let name = f.file_name().unwrap().to_string_lossy();
+        let name = f.strip_prefix(&dir).unwrap().display();
         match python_reprint(&python, &ours) {
             Ok(theirs) => {
                 let a: P4Info = from_text(&ours).unwrap();

@@ -26,7 +26,7 @@ pub(super) struct Saved {
 }
 
 /// Arguments matched to parameters (named or positional; defaults fill the gaps).
-pub(super) fn bind_args(params: &[Param], args: &[Argument]) -> Vec<Option<Handle<Expr>>> {
+pub(crate) fn bind_args(params: &[Param], args: &[Argument]) -> Vec<Option<Handle<Expr>>> {
     let mut bound: Vec<Option<Handle<Expr>>> = vec![None; params.len()];
     if args.iter().any(|a| a.name.is_some()) {
         for a in args {

@@ -42,6 +42,7 @@ use ddsr_pipeline::{Handle as IrHandle, parser::Transition};
 use crate::ast::{Decl, Handle, Program};
 use crate::sema::Checked;
 
+pub(crate) use block::bind_args;
 pub use error::{Error, ErrorKind, Result};
 use storage::{Area, Binding};
 

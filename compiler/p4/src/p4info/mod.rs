@@ -1,11 +1,17 @@
-//! P4Info (P4Runtime v1 `p4.config.v1.P4Info`) of a lowered v1model program.
+//! P4Info (P4Runtime v1 `p4.config.v1.P4Info`) of a P4 program.
 //!
-//! The input is a [`Lowered`] pipeline: its tables, actions, extern instances and value sets
+//! Two sources, one naming and id scheme: [`build`] reads a [`Lowered`] v1model pipeline (and
+//! writes the ids into it, for the softswitch), [`arch::build`] reads the checked program of
+//! any architecture (TNA included) with no pipeline IR; [`info`] picks the one that fits.
+//!
+//! The input of [`build`] is a [`Lowered`] pipeline: its tables, actions, extern instances and value sets
 //! are exactly what the control plane can name (p4c's rule: unused tables and actions are
 //! gone, `@hidden` objects are kept out). Ids come from [`ddsr_proto::ids::Allocator`]
 //! (`@id` first, then the Jenkins hash of the fully qualified name in sorted order, probing on
 //! collision) and are written back into the pipeline, so the softswitch and a controller agree
 //! on them. Every list in the result is sorted by name.
+
+pub mod arch;
 
 use std::collections::HashMap;
 
@@ -30,14 +36,67 @@ pub struct Compiled {
     pub warnings: Vec<Diagnostic>,
 }
 
+/// The P4Info of a program of any architecture, with the checker's warnings.
+#[derive(Debug, Clone)]
+pub struct Info {
+    pub p4info: p4i::P4Info,
+    pub warnings: Vec<Diagnostic>,
+}
+
 /// Checks, lowers and builds the P4Info of a parsed program named `name`; on failure every
 /// diagnostic (checker, lowering, ids), sorted by position.
 pub fn compile(program: &Program, name: &str) -> Result<Compiled, Vec<Diagnostic>> {
+    let (checked, diags) = crate::sema::check(program);
+    compile_checked(program, &checked, name, diags)
+}
+
+/// The P4Info of a parsed program named `name`: a v1model program is lowered first (so its
+/// P4Info is exactly the one the softswitch's pipeline carries), any other architecture's
+/// (TNA's `Switch`) is read from the checked program.
+pub fn info(program: &Program, name: &str) -> Result<Info, Vec<Diagnostic>> {
     let (checked, mut diags) = crate::sema::check(program);
     if diags.iter().any(|d| d.severity == Severity::Error) {
         return Err(diags);
     }
-    let mut lowered = crate::lower::lower(program, &checked, name)
+    if is_v1switch(program, &checked) {
+        let c = compile_checked(program, &checked, name, diags)?;
+        return Ok(Info {
+            p4info: c.p4info,
+            warnings: c.warnings,
+        });
+    }
+    let p4info = arch::build(program, &checked, name)
+        .map_err(|errs| errs.iter().map(Error::to_diagnostic).collect::<Vec<_>>())?;
+    diags.retain(|d| d.severity != Severity::Error);
+    Ok(Info {
+        p4info,
+        warnings: diags,
+    })
+}
+
+/// Whether `main` is an instance of v1model's `V1Switch`.
+fn is_v1switch(p: &Program, c: &crate::sema::Checked) -> bool {
+    let Some(main) = c.main else {
+        return false;
+    };
+    match c.decl(main).ty.map(|t| c.types.get(t)) {
+        Some(crate::sema::Type::Package { decl, .. }) => {
+            p.decls[*decl].name().is_some_and(|n| n.name == "V1Switch")
+        }
+        _ => false,
+    }
+}
+
+fn compile_checked(
+    program: &Program,
+    checked: &crate::sema::Checked,
+    name: &str,
+    mut diags: Vec<Diagnostic>,
+) -> Result<Compiled, Vec<Diagnostic>> {
+    if diags.iter().any(|d| d.severity == Severity::Error) {
+        return Err(diags);
+    }
+    let mut lowered = crate::lower::lower(program, checked, name)
         .map_err(|errs| errs.iter().map(Error::to_diagnostic).collect::<Vec<_>>())?;
     let p4info = build(program, &mut lowered)
         .map_err(|errs| errs.iter().map(Error::to_diagnostic).collect::<Vec<_>>())?;

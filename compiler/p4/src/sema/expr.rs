@@ -57,6 +57,17 @@ impl Checker<'_> {
         match (f, t) {
             (Type::InfInt, Type::Bit(_) | Type::Int(_)) => true,
             (Type::DontCare, _) => true,
+            // `Hash<_>` in a constructor parameter takes a hash of any width.
+            (Type::Extern { decl: a, args: x }, Type::Extern { decl: b, args: y }) => {
+                a == b
+                    && x.len() == y.len()
+                    && x.iter().zip(y).all(|(p, q)| {
+                        p == q
+                            || *q == TypeId::DONT_CARE
+                            || matches!(self.get(*p), Type::Var(_))
+                            || matches!(self.get(*q), Type::Var(_))
+                    })
+            }
             (Type::Var(_), _) | (_, Type::Var(_)) => true,
             (Type::Enum(_), _) if self.enum_repr(from) == Some(to) => true,
             (Type::ListExpr(items), Type::Tuple(ts)) => {
