@@ -1,5 +1,6 @@
-//! `ddsr softswitch`: run a pipeline on ddsr's software switch offline (pcap in, pcap out) or
-//! against an STF test.
+//! `ddsr softswitch`: run a pipeline on ddsr's software switch, live on Linux interfaces
+//! (`run --port`), offline (pcap in, pcap out: `run --pcap-in`), against an STF test (`stf`), or
+//! as a P4Runtime device without ports (`serve`).
 
 use std::fs;
 use std::io::Write;
@@ -8,8 +9,14 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
+use ddsr_p4::p4info::Compiled;
 use ddsr_pipeline::Pipeline;
+use ddsr_proto::p4::config::v1 as p4i;
+use ddsr_proto::p4::v1;
 use ddsr_softswitch::{Switch, offline, pcap, stf};
+use ddsr_softswitch_server::live::PortSpec;
+
+use super::p4::FrontArgs;
 
 /// Run P4 pipelines on ddsr's software switch (v1model semantics, like BMv2's simple_switch).
 #[derive(Args)]
@@ -25,27 +32,48 @@ enum Sub {
     Serve(super::softswitch_serve::Serve),
 }
 
-/// Where the program comes from. (`--p4 PROGRAM.p4` joins once the P4 front end lowers to the
-/// pipeline IR.)
+/// Where the program comes from: P4 source compiled by ddsr's front end, or a lowered pipeline.
 #[derive(Args)]
+#[group(multiple = false)]
 struct Program {
+    /// A P4_16 v1model program, compiled by ddsr's P4 front end.
+    #[arg(long, value_name = "PROGRAM.p4")]
+    p4: Option<PathBuf>,
     /// A lowered pipeline (`pipeline.json`, the format of docs/pipeline-ir.md).
     #[arg(long, value_name = "FILE")]
-    pipeline: PathBuf,
+    pipeline: Option<PathBuf>,
 }
 
-/// Send the packets of pcap captures through the switch and write what leaves each port.
+/// Run a pipeline on live interfaces (`--port`) or on pcap captures (`--pcap-in`).
 ///
-/// Packets from all inputs are processed in timestamp order. Exits with 1 on any error.
+/// Live: attaches switch ports to Linux interfaces with AF_PACKET sockets (root or CAP_NET_RAW)
+/// and serves P4Runtime on `--grpc` so controllers program the same switch. Prints
+/// `listening: grpc=ADDR ports=N:IFACE,...` on stderr when ready; SIGINT or SIGTERM stops it with
+/// a counter summary and exit 0.
+///
+/// Offline: packets from all inputs are processed in timestamp order and what leaves each port
+/// is written to `--pcap-out`. Exits with 1 on any error.
 #[derive(Args)]
 struct RunArgs {
     #[command(flatten)]
     program: Program,
-    /// Table entries to install first: a JSON array in the shared entry model.
+    /// The P4Info of `--pipeline` (text format, as `ddsr compile` or `ddsr p4 info` write it);
+    /// live mode needs it for P4Runtime.
+    #[arg(long, value_name = "FILE", requires = "pipeline")]
+    p4info: Option<PathBuf>,
+    #[command(flatten)]
+    front: FrontArgs,
+    /// Table entries to install first: offline, a JSON array in the shared entry model
+    /// (`entries.json`); live, a P4Runtime WriteRequest in text format (`entries.txtpb`).
     #[arg(long, value_name = "FILE")]
     entries: Option<PathBuf>,
+    /// Live: switch port N is the interface IFACE, e.g. `--port 1=veth0` (repeatable).
+    #[arg(long = "port", value_name = "N=IFACE", conflicts_with_all = ["pcap_in", "pcap_out", "trace"])]
+    ports: Vec<PortSpec>,
+    #[command(flatten)]
+    device: super::softswitch_serve::DeviceArgs,
     /// Packets received on PORT, e.g. `--pcap-in 1=in.pcap` (repeatable).
-    #[arg(long = "pcap-in", value_name = "PORT=FILE", value_parser = port_file, required = true)]
+    #[arg(long = "pcap-in", value_name = "PORT=FILE", value_parser = port_file)]
     pcap_in: Vec<(u16, PathBuf)>,
     /// Where to write packets sent on PORT (repeatable); other ports are only counted.
     #[arg(long = "pcap-out", value_name = "PORT=FILE", value_parser = port_file)]
@@ -64,15 +92,20 @@ enum TraceFormat {
     Json,
 }
 
-/// Run a simple test format (STF) file against a pipeline; exits 0 only when every expectation
+/// Run a simple test format (STF) file against a program; exits 0 only when every expectation
 /// holds.
+///
+/// `ddsr softswitch stf PROGRAM.p4 TEST.stf`, or `--p4 PROGRAM.p4 TEST.stf`, or
+/// `--pipeline pipeline.json TEST.stf`.
 #[derive(Args)]
 struct StfArgs {
     #[command(flatten)]
     program: Program,
-    /// The STF test.
-    #[arg(value_name = "TEST.stf")]
-    test: PathBuf,
+    #[command(flatten)]
+    front: FrontArgs,
+    /// `[PROGRAM.p4] TEST.stf`: the program may come first instead of `--p4`.
+    #[arg(value_name = "FILES", num_args = 1..=2, required = true)]
+    files: Vec<PathBuf>,
 }
 
 fn port_file(s: &str) -> Result<(u16, PathBuf), String> {
@@ -89,6 +122,7 @@ fn port_file(s: &str) -> Result<(u16, PathBuf), String> {
 
 pub fn run(args: Softswitch) -> ExitCode {
     let r = match args.command {
+        Sub::Run(a) if !a.ports.is_empty() => run_live(&a),
         Sub::Run(a) => run_pcaps(&a),
         Sub::Stf(a) => run_stf(&a),
         Sub::Serve(a) => super::softswitch_serve::run(&a),
@@ -102,22 +136,70 @@ pub fn run(args: Softswitch) -> ExitCode {
     }
 }
 
-fn load(p: &Program) -> Result<Switch> {
-    let text = read(&p.pipeline)?;
-    let pipeline = Pipeline::from_json(&text)
-        .with_context(|| format!("cannot load {}", p.pipeline.display()))?;
-    Switch::new(pipeline).with_context(|| format!("cannot load {}", p.pipeline.display()))
+/// A loaded program: the pipeline and, when known, its P4Info.
+struct Loaded {
+    pipeline: Pipeline,
+    p4info: Option<p4i::P4Info>,
+}
+
+/// Loads the program; `Ok(None)` when the P4 front end reported errors (already printed).
+fn load(p: &Program, p4info: Option<&Path>, front: &FrontArgs) -> Result<Option<Loaded>> {
+    if let Some(file) = &p.p4 {
+        let Some(Compiled {
+            lowered, p4info, ..
+        }) = super::p4_build::compile(file, front)
+        else {
+            return Ok(None);
+        };
+        return Ok(Some(Loaded {
+            pipeline: lowered.pipeline,
+            p4info: Some(p4info),
+        }));
+    }
+    let Some(file) = &p.pipeline else {
+        bail!("no program: give --p4 PROGRAM.p4 or --pipeline pipeline.json");
+    };
+    let pipeline = Pipeline::from_json(&read(file)?)
+        .with_context(|| format!("cannot load {}", file.display()))?;
+    let p4info = p4info.map(read_p4info).transpose()?;
+    Ok(Some(Loaded { pipeline, p4info }))
+}
+
+fn read_p4info(file: &Path) -> Result<p4i::P4Info> {
+    ddsr_proto::text::from_text(&read(file)?)
+        .with_context(|| format!("cannot read the P4Info in {}", file.display()))
 }
 
 fn read(path: &Path) -> Result<String> {
     fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
 }
 
+/// Installs an entries file (a JSON array in the entry model) into an offline switch.
+fn install_entries(sw: &mut Switch, file: &Path) -> Result<usize> {
+    let text = read(file)?;
+    if !text.trim_start().starts_with('[') {
+        bail!(
+            "{}: offline runs load a JSON array in the entry model (`entries.json` of `ddsr \
+             compile`); WriteRequests (`entries.txtpb`) load in live mode",
+            file.display()
+        );
+    }
+    offline::load_entries(sw, &text)
+        .with_context(|| format!("cannot load entries from {}", file.display()))
+}
+
 fn run_pcaps(a: &RunArgs) -> Result<ExitCode> {
-    let mut sw = load(&a.program)?;
+    if a.pcap_in.is_empty() {
+        bail!(
+            "nothing to run: give --port N=IFACE (live interfaces) or --pcap-in PORT=FILE (captures)"
+        );
+    }
+    let Some(loaded) = load(&a.program, a.p4info.as_deref(), &a.front)? else {
+        return Ok(ExitCode::FAILURE);
+    };
+    let mut sw = Switch::new(loaded.pipeline).context("cannot load the pipeline")?;
     if let Some(e) = &a.entries {
-        let n = offline::load_entries(&mut sw, &read(e)?)
-            .with_context(|| format!("cannot load entries from {}", e.display()))?;
+        let n = install_entries(&mut sw, e)?;
         eprintln!("installed {n} entries");
     }
     let mut inputs = Vec::new();
@@ -155,31 +237,90 @@ fn run_pcaps(a: &RunArgs) -> Result<ExitCode> {
     for (reason, n) in &run.drops {
         eprintln!("dropped {n}: {reason}");
     }
-    if !a.pcap_in.is_empty() && run.received == 0 {
+    if run.received == 0 {
         bail!("the input captures hold no packets");
     }
     Ok(ExitCode::SUCCESS)
 }
 
+fn run_live(a: &RunArgs) -> Result<ExitCode> {
+    let config = if a.program.p4.is_none() && a.program.pipeline.is_none() {
+        None
+    } else {
+        let Some(loaded) = load(&a.program, a.p4info.as_deref(), &a.front)? else {
+            return Ok(ExitCode::FAILURE);
+        };
+        let Some(p4info) = loaded.p4info else {
+            bail!(
+                "P4Runtime needs the P4Info of --pipeline: add --p4info p4info.txtpb \
+                 (written by `ddsr compile` or `ddsr p4 info`)"
+            );
+        };
+        Some(v1::ForwardingPipelineConfig {
+            p4info: Some(p4info),
+            p4_device_config: loaded.pipeline.to_json().into_bytes(),
+            cookie: None,
+        })
+    };
+    if a.entries.is_some() && config.is_none() {
+        bail!("--entries needs a program (--p4 or --pipeline) to install them into");
+    }
+    super::softswitch_serve::serve(
+        &a.device,
+        config.as_ref(),
+        a.entries.as_deref(),
+        &a.ports,
+        super::softswitch_serve::Banner::Ports,
+    )
+}
+
 fn run_stf(a: &StfArgs) -> Result<ExitCode> {
-    let mut sw = load(&a.program)?;
-    let text = read(&a.test)?;
+    let (program, test) = match a.files.as_slice() {
+        [p4, test] => {
+            if a.program.p4.is_some() || a.program.pipeline.is_some() {
+                bail!(
+                    "the program is given twice: `{}` and --p4/--pipeline",
+                    p4.display()
+                );
+            }
+            (
+                Program {
+                    p4: Some(p4.clone()),
+                    pipeline: None,
+                },
+                test,
+            )
+        }
+        [test] => (
+            Program {
+                p4: a.program.p4.clone(),
+                pipeline: a.program.pipeline.clone(),
+            },
+            test,
+        ),
+        _ => bail!("expected `[PROGRAM.p4] TEST.stf`"),
+    };
+    let Some(loaded) = load(&program, None, &a.front)? else {
+        return Ok(ExitCode::FAILURE);
+    };
+    let mut sw = Switch::new(loaded.pipeline).context("cannot load the pipeline")?;
+    let text = read(test)?;
     let cmds = match stf::parse(&text) {
         Ok(c) => c,
         Err(errs) => {
             for e in errs {
-                eprintln!("{}:{e}", a.test.display());
+                eprintln!("{}:{e}", test.display());
             }
             return Ok(ExitCode::FAILURE);
         }
     };
     let report = stf::run(&mut sw, &cmds);
     for f in &report.failures {
-        eprintln!("{}: {f}", a.test.display());
+        eprintln!("{}: {f}", test.display());
     }
     println!(
         "{}: {} ({} packets in, {} out)",
-        a.test.display(),
+        test.display(),
         if report.passed() { "pass" } else { "FAIL" },
         report.packets_in,
         report.packets_out

@@ -1,24 +1,41 @@
-//! `ddsr softswitch serve`: the softswitch as a P4Runtime device that controllers program over
-//! gRPC (no live ports yet: packets enter and leave through packet-out and packet-in).
+//! `ddsr softswitch serve`, and the device loop `ddsr softswitch run --port` shares with it: the
+//! softswitch as a P4Runtime device that controllers program over gRPC, optionally attached to
+//! live interfaces, until SIGINT or SIGTERM.
 
+use std::fmt::Write as _;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, anyhow, bail};
 use clap::Args;
 use ddsr_proto::p4::v1;
 use ddsr_softswitch_server::Service;
+use ddsr_softswitch_server::live::{self, PortSpec, Ports, metrics};
 
 use super::p4::FrontArgs;
 
-/// Serve P4Runtime v1 for one softswitch device until killed.
+/// Serve P4Runtime v1 for one softswitch device with no data ports, until SIGINT or SIGTERM.
 ///
 /// Binds to loopback unless another address is given. Only the primary client (highest
-/// election id on a StreamChannel) may change the device.
+/// election id on a StreamChannel) may change the device. Packets enter by packet-out and
+/// leave by packet-in; `ddsr softswitch run --port` adds live interfaces.
 #[derive(Args)]
 pub struct Serve {
-    /// Address of the gRPC server.
+    #[command(flatten)]
+    device: DeviceArgs,
+    /// Load this P4 program at start; a controller may replace it.
+    #[arg(long, value_name = "PROGRAM.p4")]
+    p4: Option<PathBuf>,
+    #[command(flatten)]
+    front: FrontArgs,
+}
+
+/// The device's control-plane face.
+#[derive(Args)]
+pub struct DeviceArgs {
+    /// Address of the P4Runtime gRPC server.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9559")]
     grpc: SocketAddr,
     /// The device id controllers must use.
@@ -27,44 +44,159 @@ pub struct Serve {
     /// Port packet-out enters through and packets for the controller leave by.
     #[arg(long, value_name = "N")]
     cpu_port: Option<u16>,
-    /// Load this P4 program at start; a controller may replace it.
-    #[arg(long, value_name = "PROGRAM.p4")]
-    p4: Option<PathBuf>,
-    #[command(flatten)]
-    front: FrontArgs,
+    /// Serve Prometheus metrics at http://ADDR/metrics (off unless given).
+    #[arg(long, value_name = "ADDR")]
+    metrics: Option<SocketAddr>,
 }
 
+/// Which ready line to print on stderr.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Banner {
+    /// `P4Runtime device N listening on ADDR` (what `serve` always printed).
+    Device,
+    /// `listening: grpc=ADDR ports=N:IFACE,...` (what scripts around `run --port` wait for).
+    Ports,
+}
+
+/// How long stopped threads and open gRPC calls get before the process leaves anyway.
+const SHUTDOWN_WAIT: Duration = Duration::from_secs(2);
+
 pub fn run(a: &Serve) -> Result<ExitCode> {
-    let service = Service::new(a.device_id, a.cpu_port);
-    if let Some(file) = &a.p4 {
-        let Some(c) = super::p4_build::compile(file, &a.front) else {
-            return Ok(ExitCode::FAILURE);
-        };
-        let config = v1::ForwardingPipelineConfig {
-            p4info: Some(c.p4info),
-            p4_device_config: c.lowered.pipeline.to_json().into_bytes(),
-            cookie: None,
-        };
-        if let Err(e) = service.commit(&config) {
-            bail!("{}: {e}", file.display());
+    let config = match &a.p4 {
+        None => None,
+        Some(file) => {
+            let Some(c) = super::p4_build::compile(file, &a.front) else {
+                return Ok(ExitCode::FAILURE);
+            };
+            Some(v1::ForwardingPipelineConfig {
+                p4info: Some(c.p4info),
+                p4_device_config: c.lowered.pipeline.to_json().into_bytes(),
+                cookie: None,
+            })
         }
+    };
+    serve(&a.device, config.as_ref(), None, &[], Banner::Device)
+}
+
+/// Runs the device until SIGINT or SIGTERM: commits `config`, loads `entries` (a WriteRequest
+/// in text format) through the device's own gRPC server, attaches `ports`, serves gRPC and,
+/// when asked, metrics; then stops everything and prints the counter summary.
+pub fn serve(
+    d: &DeviceArgs,
+    config: Option<&v1::ForwardingPipelineConfig>,
+    entries: Option<&Path>,
+    ports: &[PortSpec],
+    banner: Banner,
+) -> Result<ExitCode> {
+    let service = Service::new(d.device_id, d.cpu_port);
+    if let Some(c) = config {
+        service
+            .commit(c)
+            .map_err(|e| anyhow!("cannot commit the program: {e}"))?;
     }
+    let entries = entries
+        .map(|file| {
+            let text = std::fs::read_to_string(file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            if text.trim_start().starts_with('[') {
+                bail!(
+                    "{}: live mode loads a P4Runtime WriteRequest (`entries.txtpb` of `ddsr \
+                     compile`); JSON entry arrays load only offline (--pcap-in)",
+                    file.display()
+                );
+            }
+            ddsr_proto::text::from_text::<v1::WriteRequest>(&text)
+                .with_context(|| format!("cannot read the WriteRequest in {}", file.display()))
+        })
+        .transpose()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
         .enable_all()
         .build()
         .context("starting the async runtime")?;
     runtime.block_on(async {
-        let incoming = tonic::transport::server::TcpIncoming::bind(a.grpc)
-            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", a.grpc))?;
+        let incoming = tonic::transport::server::TcpIncoming::bind(d.grpc)
+            .map_err(|e| anyhow!("cannot listen on {}: {e}", d.grpc))?;
         let local = incoming
             .local_addr()
             .context("reading the listening address")?;
-        eprintln!("P4Runtime device {} listening on {local}", a.device_id);
-        tonic::transport::Server::builder()
-            .add_service(service.server())
-            .serve_with_incoming(incoming)
+        let (stop_grpc, stopped) = tokio::sync::oneshot::channel::<()>();
+        let mut server = tokio::spawn(
+            tonic::transport::Server::builder()
+                .add_service(service.server())
+                .serve_with_incoming_shutdown(incoming, async {
+                    let _ = stopped.await;
+                }),
+        );
+        if let Some(req) = &entries {
+            let n = live::preload::write(local, d.device_id, req)
+                .await
+                .context("loading --entries")?;
+            eprintln!("installed {n} entries");
+        }
+        let opts = live::Options {
+            cpu_port: d.cpu_port,
+            ..live::Options::default()
+        };
+        let attached = Ports::attach(&service, ports, &opts)?;
+        let endpoint = match d.metrics {
+            None => None,
+            Some(addr) => {
+                let counters = attached.counters().clone();
+                let ep = metrics::Endpoint::serve(addr, move || {
+                    let mut s = String::new();
+                    metrics::render_ports(&counters.totals(), &mut s);
+                    s
+                })
+                .with_context(|| format!("cannot serve metrics on {addr}"))?;
+                Some(ep)
+            }
+        };
+        let mut ready = match banner {
+            Banner::Device => format!("P4Runtime device {} listening on {local}", d.device_id),
+            Banner::Ports => {
+                let list: Vec<String> = ports
+                    .iter()
+                    .map(|p| format!("{}:{}", p.port, p.iface))
+                    .collect();
+                format!("listening: grpc={local} ports={}", list.join(","))
+            }
+        };
+        if let Some(ep) = &endpoint {
+            let _ = write!(ready, " metrics={}", ep.addr());
+        }
+        eprintln!("{ready}");
+        tracing::info!(grpc = %local, ports = ports.len(), "device ready");
+
+        let outcome = tokio::select! {
+            sig = live::shutdown_signal() => Ok(sig?),
+            r = &mut server => Err(match r {
+                Ok(Ok(())) => anyhow!("the gRPC server stopped"),
+                Ok(Err(e)) => anyhow!("serving gRPC: {e}"),
+                Err(e) => anyhow!("the gRPC server task failed: {e}"),
+            }),
+        };
+        // Open StreamChannels would hold a graceful shutdown forever: wait a bounded time.
+        let _ = stop_grpc.send(());
+        if tokio::time::timeout(SHUTDOWN_WAIT, &mut server)
             .await
-            .context("serving gRPC")
-    })?;
-    Ok(ExitCode::SUCCESS)
+            .is_err()
+        {
+            server.abort();
+        }
+        if let Some(ep) = endpoint {
+            ep.stop();
+        }
+        let detached = attached.detach(SHUTDOWN_WAIT);
+        let signal = outcome?;
+        eprintln!("stopping on {signal}");
+        eprint!("{}", detached.totals);
+        if !detached.unjoined.is_empty() {
+            eprintln!(
+                "threads still running at exit: {}",
+                detached.unjoined.join(", ")
+            );
+        }
+        Ok(ExitCode::SUCCESS)
+    })
 }

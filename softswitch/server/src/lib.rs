@@ -15,6 +15,7 @@
 pub mod arbitration;
 pub mod device;
 pub mod error;
+pub mod live;
 pub mod packet_io;
 pub mod schema;
 pub mod service;
