@@ -29,6 +29,9 @@ enum Command {
     Softswitch(cmd::softswitch::Softswitch),
     Publish(cmd::publish::Publish),
     Status(cmd::status::Status),
+    Demo(cmd::demo::Demo),
+    #[command(hide = true)]
+    DemoTool(cmd::demo_tool::DemoTool),
 }
 
 fn main() -> ExitCode {
@@ -50,5 +53,7 @@ fn main() -> ExitCode {
         Command::Softswitch(args) => cmd::softswitch::run(args),
         Command::Publish(args) => cmd::publish::run(args),
         Command::Status(args) => cmd::status::run(args),
+        Command::Demo(args) => cmd::demo::run(args),
+        Command::DemoTool(args) => cmd::demo_tool::run(args),
     }
 }

@@ -2,6 +2,8 @@
 
 pub mod check;
 pub mod compile;
+pub mod demo;
+pub mod demo_tool;
 pub mod diff;
 pub mod explain;
 pub mod gen_policy;
