@@ -1,5 +1,6 @@
 //! The whole P4 front end on arbitrary text: preprocess, parse, semantic checks, lowering to the
-//! pipeline IR and P4Info. Whatever the input it must return diagnostics or a pipeline, never
+//! pipeline IR and P4Info (for programs lowering refuses, such as TNA ones, the P4Info read
+//! from the checked program). Whatever the input it must return diagnostics or a pipeline, never
 //! panic, hang or overflow the stack; a pipeline it returns must pass the IR validator (the
 //! contract the softswitch relies on), and every diagnostic must render.
 #![no_main]
@@ -25,6 +26,9 @@ fuzz_target!(|data: &[u8]| {
         Err(diags) => {
             let _ = render_text(&parsed.sources, &diags, false);
             let _ = render_json(&parsed.sources, &diags);
+            if let Err(diags) = ddsr_p4::p4info::info(&parsed.program, "fuzz") {
+                let _ = render_text(&parsed.sources, &diags, false);
+            }
         }
     }
 });

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use crate::ast::{
-    Aggregate, Decl, Direction, Enum, Handle, Ident, Instance, Param, TypedefTarget, Var,
+    Aggregate, Decl, Direction, Enum, Handle, Ident, Instance, Loc, Param, TypedefTarget, Var,
 };
 
 use super::error::{Error, ErrorKind};
@@ -362,10 +362,162 @@ impl Checker<'_> {
             self.pop_scope();
             self.this_type = saved;
         }
+        self.abstract_methods(i, ty);
         if self.scopes.len() == 1 && i.name.name == "main" {
             self.out.main = Some(h);
         }
         self.define(&i.name, Def::Decl(h));
+    }
+
+    /// An instance of an extern with abstract methods implements each of them in its
+    /// initializer, with the signature the extern declares (its type parameters replaced by
+    /// the instance's type arguments; `@optional` parameters may be left out), and nothing
+    /// else.
+    fn abstract_methods(&mut self, i: &Instance, ty: TypeId) {
+        let p = self.p;
+        let Type::Extern { decl, args } = self.get(ty).clone() else {
+            return;
+        };
+        let Decl::Extern(ext) = &p.decls[decl] else {
+            return;
+        };
+        let subst = self.instance_subst(decl, &args);
+        let implemented: Vec<(&crate::ast::Signature, Loc)> = i
+            .initializer
+            .iter()
+            .flatten()
+            .filter_map(|d| match &p.decls[*d] {
+                Decl::Function(f) => Some((&f.signature, f.signature.name.loc)),
+                _ => None,
+            })
+            .collect();
+        let abstracts: Vec<&crate::ast::Signature> = ext
+            .methods
+            .iter()
+            .filter(|m| m.kind == crate::ast::MethodKind::Abstract)
+            .map(|m| &m.signature)
+            .collect();
+        let report = |c: &mut Self, message: String, loc: Loc, decl_loc: Option<Loc>| {
+            let mut e = Error::new(ErrorKind::AbstractMethod { message }, loc);
+            if let Some(d) = decl_loc {
+                e = e.related(d, "declared here");
+            }
+            c.push_err(e);
+        };
+        for (sig, loc) in &implemented {
+            if !abstracts.iter().any(|a| a.name.name == sig.name.name) {
+                report(
+                    self,
+                    format!(
+                        "`{}` is not an abstract method of extern `{}`",
+                        sig.name.name, ext.name.name
+                    ),
+                    *loc,
+                    None,
+                );
+            }
+        }
+        for a in &abstracts {
+            let Some((sig, loc)) = implemented.iter().find(|(s, _)| s.name.name == a.name.name)
+            else {
+                report(
+                    self,
+                    format!(
+                        "instance `{}` of extern `{}` does not implement abstract method `{}`",
+                        i.name.name, ext.name.name, a.name.name
+                    ),
+                    i.name.loc,
+                    Some(a.name.loc),
+                );
+                continue;
+            };
+            let required = a
+                .params
+                .iter()
+                .filter(|prm| crate::ast::find_annotation(&prm.annotations, "optional").is_none())
+                .count();
+            if sig.params.len() < required || sig.params.len() > a.params.len() {
+                let expected = if required == a.params.len() {
+                    required.to_string()
+                } else {
+                    format!("{required} to {}", a.params.len())
+                };
+                report(
+                    self,
+                    format!(
+                        "abstract method `{}` takes {expected} parameters, found {}",
+                        a.name.name,
+                        sig.params.len()
+                    ),
+                    *loc,
+                    Some(a.name.loc),
+                );
+                continue;
+            }
+            let want_ret = a.return_type.map(|r| self.out.type_refs[r.index()]);
+            let want_ret = want_ret.map(|t| self.subst(t, &subst));
+            let got_ret = sig.return_type.map(|r| self.out.type_refs[r.index()]);
+            if let (Some(w), Some(g)) = (want_ret, got_ret)
+                && !self.same_signature_type(g, w)
+            {
+                let (expected, found) = (self.display(w), self.display(g));
+                report(
+                    self,
+                    format!(
+                        "abstract method `{}` returns {expected}, found {found}",
+                        a.name.name
+                    ),
+                    *loc,
+                    Some(a.name.loc),
+                );
+            }
+            for (want, got) in a.params.iter().zip(&sig.params) {
+                let wt = self.out.type_refs[want.ty.index()];
+                let wt = self.subst(wt, &subst);
+                let gt = self.out.type_refs[got.ty.index()];
+                if want.direction != got.direction {
+                    let dir = |d: Option<Direction>| match d {
+                        Some(Direction::In) => "direction `in`",
+                        Some(Direction::Out) => "direction `out`",
+                        Some(Direction::InOut) => "direction `inout`",
+                        None => "no direction",
+                    };
+                    report(
+                        self,
+                        format!(
+                            "parameter `{}` of abstract method `{}` has {}, found {}",
+                            got.name.name,
+                            a.name.name,
+                            dir(want.direction),
+                            dir(got.direction)
+                        ),
+                        got.loc,
+                        Some(want.loc),
+                    );
+                } else if !self.same_signature_type(gt, wt) {
+                    let (expected, found) = (self.display(wt), self.display(gt));
+                    report(
+                        self,
+                        format!(
+                            "parameter `{}` of abstract method `{}` has type {expected}, found {found}",
+                            got.name.name, a.name.name
+                        ),
+                        got.loc,
+                        Some(want.loc),
+                    );
+                }
+            }
+        }
+    }
+
+    /// Whether an implementation's type `got` matches the declared `want`; type variables the
+    /// instance left open (`_`) match anything.
+    fn same_signature_type(&self, got: TypeId, want: TypeId) -> bool {
+        got == want
+            || got == TypeId::UNKNOWN
+            || want == TypeId::UNKNOWN
+            || want == TypeId::DONT_CARE
+            || self.contains_var(want)
     }
 
     fn aggregate(&mut self, h: Handle<Decl>, a: &Aggregate, kind: AggregateKind) {

@@ -88,6 +88,8 @@ pub enum ErrorKind {
     NotInstantiable { found: String },
     #[error("expected a fixed-width type for `{name}`, found {found}")]
     NeedsFixedWidth { name: String, found: String },
+    #[error("{message}")]
+    AbstractMethod { message: String },
     #[error("expression nested more than {limit} levels deep")]
     TooDeep { limit: u32 },
 }
@@ -132,6 +134,7 @@ impl ErrorKind {
             DuplicateControlPlaneName { .. } => 242,
             NotInstantiable { .. } => 243,
             NeedsFixedWidth { .. } => 245,
+            AbstractMethod { .. } => 246,
             TooDeep { .. } => 299,
         })
     }
