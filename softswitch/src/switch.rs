@@ -125,6 +125,8 @@ struct Job {
     egress: bool,
     rid: u16,
     passes: u32,
+    /// `truncate()` called in ingress: applies when the packet (or each replica) leaves.
+    truncate: Option<u32>,
 }
 
 /// Reused buffers.
@@ -265,6 +267,7 @@ impl Switch {
         job.egress = false;
         job.rid = 0;
         job.passes = 0;
+        job.truncate = None;
         self.scratch.queue.push_back(job);
         while let Some(mut job) = self.scratch.queue.pop_front() {
             if job.egress {
@@ -372,6 +375,7 @@ impl Switch {
         }
         let fx_clone = self.scratch.fx.clone.take();
         let resubmit = self.scratch.fx.resubmit.take();
+        let truncate = self.scratch.fx.truncate.take();
         // Ingress changes only the PHV, never the bytes (the deparser runs after egress), so
         // `job.pkt` still holds the packet as received for I2E clones and resubmit.
         if let Some((CloneKind::I2E, session, fl)) = fx_clone {
@@ -424,6 +428,7 @@ impl Switch {
                 next.instance_type = instance_type::REPLICATION;
                 next.egress = true;
                 next.passes = job.passes;
+                next.truncate = truncate;
                 self.scratch.queue.push_back(next);
             }
             return;
@@ -436,6 +441,7 @@ impl Switch {
         job.port = egress_spec;
         job.rid = 0;
         job.phv = None;
+        job.truncate = truncate;
         self.egress(job, now, out, trace);
     }
 
@@ -446,6 +452,7 @@ impl Switch {
         j.egress = false;
         j.rid = 0;
         j.passes = 0;
+        j.truncate = None;
         j
     }
 
@@ -552,7 +559,8 @@ impl Switch {
         }
         let fx_clone = self.scratch.fx.clone.take();
         let recirc = self.scratch.fx.recirculate.take();
-        let truncate = self.scratch.fx.truncate.take();
+        // A truncate() in egress replaces one from ingress.
+        let truncate = self.scratch.fx.truncate.take().or(job.truncate);
         if let Some((CloneKind::E2E, session, fl)) = fx_clone {
             let pkt = std::mem::take(&mut job.pkt);
             self.clone_to(
@@ -672,10 +680,45 @@ impl Switch {
             .unwrap_or_default()
     }
 
+    /// The installed entry with the key (matches and priority) of `e`.
+    pub fn entry(&self, e: &TableEntry) -> Option<&TableEntry> {
+        self.tables.get(e.table.index())?.find(e).map(|s| &s.entry)
+    }
+
     /// The direct counter of an entry.
     pub fn direct_counter(&self, e: &TableEntry) -> Option<Count> {
         self.p.tables.get(e.table)?.direct_counter?;
         self.tables.get(e.table.index())?.find(e).map(|s| s.counter)
+    }
+
+    /// Sets the direct counter of an entry (P4Runtime writes it to reset it).
+    pub fn set_direct_counter(&mut self, e: &TableEntry, count: Count) -> Result<(), ControlError> {
+        self.stored_mut(e)?.counter = count;
+        Ok(())
+    }
+
+    /// The configuration of an entry's direct meter (`None` inside: unconfigured, all green).
+    pub fn direct_meter(&self, e: &TableEntry) -> Option<Option<MeterConfig>> {
+        self.p.tables.get(e.table)?.direct_meter?;
+        self.tables
+            .get(e.table.index())?
+            .find(e)
+            .map(|s| s.meter.config())
+    }
+
+    fn stored_mut(&mut self, e: &TableEntry) -> Result<&mut crate::table::Stored, ControlError> {
+        let name = match self.p.tables.get(e.table) {
+            Some(t) => t.name.clone(),
+            None => {
+                return Err(ControlError::Unknown {
+                    kind: "table",
+                    name: format!("#{}", e.table.raw()),
+                });
+            }
+        };
+        self.tables[e.table.index()]
+            .find_mut(e)
+            .ok_or(TableError::NotFound(name).into())
     }
 
     pub fn set_direct_meter(
@@ -738,6 +781,17 @@ impl Switch {
         }
     }
 
+    /// The members and groups of an action profile or selector.
+    pub fn profile(
+        &self,
+        h: Handle<ddsr_pipeline::externs::Extern>,
+    ) -> Option<&crate::externs::profile::Profile> {
+        match self.externs.get(h.index()) {
+            Some(ExternState::Profile(p)) => Some(p),
+            _ => None,
+        }
+    }
+
     pub fn insert_member(&mut self, m: ProfileMember) -> Result<(), ControlError> {
         m.check(&self.p).map_err(TableError::from)?;
         let b = Bound::from_call(&m.action);
@@ -788,6 +842,31 @@ impl Switch {
                 index,
                 size: c.len(),
             }),
+            _ => Err(ControlError::Kind {
+                name: name.into(),
+                expected: "counter",
+            }),
+        }
+    }
+
+    /// Sets one counter cell (P4Runtime writes counters to reset them).
+    pub fn set_counter(
+        &mut self,
+        name: &str,
+        index: u64,
+        count: Count,
+    ) -> Result<(), ControlError> {
+        let h = self.extern_named(name)?;
+        match &mut self.externs[h.index()] {
+            ExternState::Counter(c) => {
+                let size = c.len();
+                *c.get_mut(index as usize).ok_or(ControlError::Index {
+                    name: name.into(),
+                    index,
+                    size,
+                })? = count;
+                Ok(())
+            }
             _ => Err(ControlError::Kind {
                 name: name.into(),
                 expected: "counter",
@@ -866,6 +945,30 @@ impl Switch {
         }
     }
 
+    /// The configuration of one meter cell (`None` inside: unconfigured, all green).
+    pub fn meter_config(
+        &self,
+        name: &str,
+        index: u64,
+    ) -> Result<Option<MeterConfig>, ControlError> {
+        let h = self.extern_named(name)?;
+        match &self.externs[h.index()] {
+            ExternState::Meter(c) => {
+                c.get(index as usize)
+                    .map(|m| m.config())
+                    .ok_or(ControlError::Index {
+                        name: name.into(),
+                        index,
+                        size: c.len(),
+                    })
+            }
+            _ => Err(ControlError::Kind {
+                name: name.into(),
+                expected: "meter",
+            }),
+        }
+    }
+
     /// Creates or replaces a multicast group (group 0 means "no multicast" and is refused).
     pub fn set_multicast_group(&mut self, g: MulticastGroup) -> Result<(), ControlError> {
         if g.group == 0 {
@@ -884,6 +987,20 @@ impl Switch {
 
     pub fn multicast_group(&self, group: u16) -> Option<&[Replica]> {
         self.mcast.get(&group).map(Vec::as_slice)
+    }
+
+    /// Every multicast group, in no particular order.
+    pub fn multicast_groups(&self) -> impl Iterator<Item = (u16, &[Replica])> {
+        self.mcast.iter().map(|(g, r)| (*g, r.as_slice()))
+    }
+
+    pub fn clone_session(&self, session: u32) -> Option<&CloneSession> {
+        self.clones.get(&session)
+    }
+
+    /// Every clone session, in no particular order.
+    pub fn clone_sessions(&self) -> impl Iterator<Item = &CloneSession> {
+        self.clones.values()
     }
 
     pub fn set_clone_session(&mut self, s: CloneSession) {

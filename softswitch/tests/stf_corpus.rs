@@ -1,19 +1,36 @@
-//! The STF corpus: every `tests/stf/<program>/*.stf` passes on the named hand-built program,
-//! and the runner reports failures (missing, unexpected and differing packets, bad commands)
-//! with the details a person needs.
+//! The STF corpus: every `tests/stf/<topic>/*.stf` passes on `tests/stf/<topic>/program.p4`
+//! compiled by the P4 front end (or, for the two topics without one, on the hand-built program
+//! of that name), and the runner reports failures (missing, unexpected and differing packets,
+//! bad commands) with the details a person needs.
 
 use std::path::Path;
 
+use ddsr_p4::syntax::{Options, parse_file};
 use ddsr_pipeline::Pipeline;
 use ddsr_softswitch::programs::{l2_switch, l4_lb, router};
 use ddsr_softswitch::{Switch, stf};
 
-fn program(name: &str) -> Pipeline {
-    match name {
-        "router" => router(),
-        "l4_lb" => l4_lb(),
-        "l2_switch" => l2_switch(),
-        other => panic!("no hand-built program `{other}`"),
+/// The topic's program: `program.p4` through the P4 front end, else a hand-built one.
+fn program(dir: &Path) -> Result<Pipeline, String> {
+    let source = dir.join("program.p4");
+    if source.exists() {
+        let parsed = parse_file(&source, &Options::default());
+        if !parsed.diagnostics.is_empty() {
+            return Err(ddsr_diag::render_text(
+                &parsed.sources,
+                &parsed.diagnostics.clone().into_vec(),
+                false,
+            ));
+        }
+        return ddsr_p4::p4info::compile(&parsed.program, "program")
+            .map(|c| c.lowered.pipeline)
+            .map_err(|d| ddsr_diag::render_text(&parsed.sources, &d, false));
+    }
+    match dir.file_name().and_then(|n| n.to_str()) {
+        Some("router") => Ok(router()),
+        Some("l4_lb") => Ok(l4_lb()),
+        Some("l2_switch") => Ok(l2_switch()),
+        other => Err(format!("no program.p4 and no hand-built program {other:?}")),
     }
 }
 
@@ -26,29 +43,46 @@ fn run_text(p: Pipeline, text: &str) -> stf::Report {
 #[test]
 fn corpus_passes() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/stf");
-    let mut count = 0;
+    let (mut on_p4, mut on_rust) = (0, 0);
     let mut failures = Vec::new();
-    for dir in std::fs::read_dir(&root).unwrap() {
-        let dir = dir.unwrap().path();
-        let name = dir.file_name().unwrap().to_string_lossy().to_string();
+    let mut dirs: Vec<_> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|d| d.unwrap().path())
+        .filter(|d| d.is_dir())
+        .collect();
+    dirs.sort();
+    for dir in dirs {
+        let pipeline = match program(&dir) {
+            Ok(p) => p,
+            Err(e) => {
+                failures.push(format!("{}: does not compile:\n{e}", dir.display()));
+                continue;
+            }
+        };
         let mut files: Vec<_> = std::fs::read_dir(&dir)
             .unwrap()
             .map(|f| f.unwrap().path())
+            .filter(|f| f.extension().is_some_and(|e| e == "stf"))
             .collect();
         files.sort();
-        for f in files
-            .into_iter()
-            .filter(|f| f.extension().is_some_and(|e| e == "stf"))
-        {
-            let r = run_text(program(&name), &std::fs::read_to_string(&f).unwrap());
-            count += 1;
+        for f in files {
+            let r = run_text(pipeline.clone(), &std::fs::read_to_string(&f).unwrap());
+            if dir.join("program.p4").exists() {
+                on_p4 += 1;
+            } else {
+                on_rust += 1;
+            }
             if !r.passed() {
                 failures.push(format!("{}:\n{}", f.display(), r.failures.join("\n")));
             }
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
-    assert!(count >= 16, "found {count} STF tests");
+    assert!(on_p4 >= 60, "found {on_p4} STF tests on P4 programs");
+    assert!(
+        on_rust >= 16,
+        "found {on_rust} STF tests on hand-built programs"
+    );
 }
 
 const ROUTE: &str = "add ipv4_lpm dst_addr:0x0a000000/8 set_nhop(dmac:0x11, port:1)\n";

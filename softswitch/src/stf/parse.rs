@@ -78,6 +78,50 @@ pub enum Command {
         index: u64,
         value: u128,
     },
+    /// `member_add PROFILE ID ACTION(ARGS)`: a member of an action profile or selector.
+    MemberAdd {
+        profile: String,
+        member: u32,
+        action: String,
+        args: Vec<KeyText>,
+    },
+    /// `group_add SELECTOR ID MEMBER...`: a group of an action selector.
+    GroupAdd {
+        profile: String,
+        group: u32,
+        members: Vec<u32>,
+    },
+    /// `meter_config METER INDEX CIR CBURST PIR PBURST`: rates in units per second.
+    MeterConfig {
+        meter: String,
+        index: u64,
+        rates: [u64; 4],
+    },
+    /// `expect_digest DIGEST VALUE...`: the next digest of the run and its field values.
+    ExpectDigest {
+        digest: String,
+        values: Vec<u128>,
+    },
+    /// `value_set_add SET VALUE[&&&MASK]...`: a member of a parser value set, one value per
+    /// element (a missing mask means all ones).
+    ValueSetAdd {
+        set: String,
+        elements: Vec<(u128, Option<u128>)>,
+    },
+    /// `check_direct_counter TABLE [PRIORITY] key:value ... [packets|bytes] [OP] VALUE`: the
+    /// direct counter of the entry with these keys.
+    CheckDirectCounter {
+        table: String,
+        priority: Option<i32>,
+        keys: Vec<KeyText>,
+        packets: bool,
+        op: String,
+        value: u64,
+    },
+    /// `expect_log TEXT`: the next `log_msg` line of the run.
+    ExpectLog {
+        text: String,
+    },
 }
 
 /// A command and the line it came from.
@@ -189,32 +233,14 @@ fn command(line: &str) -> Result<Command, String> {
                 .split_once('(')
                 .ok_or("expected `check_counter NAME(INDEX) ...`")?;
             let (index, tail) = after.split_once(')').ok_or("expected `)`")?;
-            let mut words: Vec<&str> = tail.split_whitespace().collect();
-            let packets = match words.first() {
-                Some(&"bytes") => {
-                    words.remove(0);
-                    false
-                }
-                Some(&"packets") => {
-                    words.remove(0);
-                    true
-                }
-                _ => true,
-            };
-            let (op, value) = match words.as_slice() {
-                [op, v] => ((*op).to_string(), *v),
-                [v] => ("==".to_string(), *v),
-                _ => return Err("expected `[packets|bytes] [OP] VALUE`".into()),
-            };
-            if !["==", "!=", "<", "<=", ">", ">="].contains(&op.as_str()) {
-                return Err(format!("expected a comparison, found `{op}`"));
-            }
+            let words: Vec<&str> = tail.split_whitespace().collect();
+            let (packets, op, value) = count_check(&words)?;
             Ok(Command::CheckCounter {
                 counter: name.trim().into(),
                 index: number(index.trim())? as u64,
                 packets,
                 op,
-                value: number(value)? as u64,
+                value,
             })
         }
         "mc_mgrp_create" => Ok(Command::McGroupCreate {
@@ -266,8 +292,114 @@ fn command(line: &str) -> Result<Command, String> {
                 }
             })
         }
+        "member_add" => {
+            let (head, call) = rest
+                .split_once('(')
+                .map(|(h, _)| h)
+                .and_then(|h| h.rfind(char::is_whitespace))
+                .map(|i| rest.split_at(i))
+                .ok_or("expected `member_add PROFILE ID ACTION(ARGS)`")?;
+            let w: Vec<&str> = head.split_whitespace().collect();
+            let [profile, id] = w.as_slice() else {
+                return Err("expected `member_add PROFILE ID ACTION(ARGS)`".into());
+            };
+            let (action, args) = action_call(call.trim())?;
+            Ok(Command::MemberAdd {
+                profile: (*profile).into(),
+                member: id32(id)?,
+                action,
+                args,
+            })
+        }
+        "group_add" => {
+            let mut w = rest.split_whitespace();
+            let (Some(profile), Some(id)) = (w.next(), w.next()) else {
+                return Err("expected `group_add SELECTOR ID MEMBER...`".into());
+            };
+            Ok(Command::GroupAdd {
+                profile: profile.into(),
+                group: id32(id)?,
+                members: w.map(id32).collect::<Result<_, _>>()?,
+            })
+        }
+        "meter_config" => {
+            let w: Vec<&str> = rest.split_whitespace().collect();
+            let [meter, index, cir, cburst, pir, pburst] = w.as_slice() else {
+                return Err("expected `meter_config METER INDEX CIR CBURST PIR PBURST`".into());
+            };
+            let mut rates = [0u64; 4];
+            for (r, t) in rates.iter_mut().zip([cir, cburst, pir, pburst]) {
+                *r =
+                    u64::try_from(number(t)?).map_err(|_| format!("`{t}` does not fit 64 bits"))?;
+            }
+            Ok(Command::MeterConfig {
+                meter: (*meter).into(),
+                index: number(index)? as u64,
+                rates,
+            })
+        }
+        "expect_digest" => {
+            let mut w = rest.split_whitespace();
+            let digest = w.next().ok_or("expected `expect_digest DIGEST VALUE...`")?;
+            Ok(Command::ExpectDigest {
+                digest: digest.into(),
+                values: w.map(number).collect::<Result<_, _>>()?,
+            })
+        }
+        "expect_log" => Ok(Command::ExpectLog { text: rest.into() }),
+        "value_set_add" => {
+            let mut w = rest.split_whitespace();
+            let set = w.next().ok_or("expected `value_set_add SET VALUE...`")?;
+            let elements = w
+                .map(|e| match e.split_once("&&&") {
+                    Some((v, m)) => Ok((number(v)?, Some(number(m)?))),
+                    None => Ok((number(e)?, None)),
+                })
+                .collect::<Result<Vec<_>, String>>()?;
+            Ok(Command::ValueSetAdd {
+                set: set.into(),
+                elements,
+            })
+        }
+        "check_direct_counter" => {
+            let words: Vec<&str> = rest.split_whitespace().collect();
+            let keys_end = words
+                .iter()
+                .rposition(|w| w.contains(':'))
+                .map_or(1, |i| i + 1);
+            let (table, priority, keys, _) = table_keys(&words[..keys_end].join(" "), false)?;
+            let (packets, op, value) = count_check(&words[keys_end..])?;
+            Ok(Command::CheckDirectCounter {
+                table,
+                priority,
+                keys,
+                packets,
+                op,
+                value,
+            })
+        }
         other => Err(format!("unknown command `{other}`")),
     }
+}
+
+/// `[packets|bytes] [OP] VALUE` of a counter check: (packets?, operator, value).
+fn count_check(words: &[&str]) -> Result<(bool, String, u64), String> {
+    let (packets, rest) = match words.split_first() {
+        Some((&"bytes", rest)) => (false, rest),
+        Some((&"packets", rest)) => (true, rest),
+        _ => (true, words),
+    };
+    let (op, value) = match rest {
+        [op, v] => ((*op).to_string(), *v),
+        [v] => ("==".to_string(), *v),
+        _ => return Err("expected `[packets|bytes] [OP] VALUE`".into()),
+    };
+    if !["==", "!=", "<", "<=", ">", ">="].contains(&op.as_str()) {
+        return Err(format!("expected a comparison, found `{op}`"));
+    }
+    let value =
+        u64::try_from(number(value)?).map_err(|_| format!("`{value}` does not fit 64 bits"))?;
+    Ok((packets, op, value))
 }
 
 /// `TABLE [PRIORITY] key:value ... [action(...)]`.
@@ -311,9 +443,8 @@ fn action_call(call: &str) -> Result<(String, Vec<KeyText>), String> {
         .ok_or("expected `)` after the arguments")?;
     let mut args = Vec::new();
     for a in inner.split(',').map(str::trim).filter(|a| !a.is_empty()) {
-        let (n, v) = a
-            .split_once(':')
-            .ok_or_else(|| format!("expected `param:value`, found `{a}`"))?;
+        // An unnamed value is the id of `member(ID)` / `group(ID)`.
+        let (n, v) = a.split_once(':').unwrap_or(("", a));
         args.push(KeyText {
             name: n.trim().into(),
             value: v.trim().into(),
@@ -337,6 +468,10 @@ fn hex_bytes(data: &str) -> Result<Vec<u8>, String> {
 /// Parses decimal, `0x` hex or `0b` binary.
 pub fn number(text: &str) -> Result<u128, String> {
     ddsr_pipeline::value::parse_u128(text)
+}
+
+fn id32(text: &str) -> Result<u32, String> {
+    u32::try_from(number(text)?).map_err(|_| format!("`{text}` does not fit 32 bits"))
 }
 
 fn small(text: &str) -> Result<u16, String> {

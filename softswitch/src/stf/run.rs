@@ -2,13 +2,17 @@
 
 use std::collections::BTreeMap;
 
-use ddsr_pipeline::entry::{ActionCall, EntryAction, FieldMatch, TableEntry};
+use ddsr_pipeline::entry::{
+    ActionCall, EntryAction, FieldMatch, ProfileGroup, ProfileMember, TableEntry,
+};
+use ddsr_pipeline::externs::Extern;
 use ddsr_pipeline::pre::{CloneSession, MulticastGroup, Replica};
-use ddsr_pipeline::table::MatchKind;
+use ddsr_pipeline::table::{Implementation, MatchKind};
 use ddsr_pipeline::value::{mask, to_bytes};
 use ddsr_pipeline::{Handle, Table};
 
 use super::parse::{Command, Expect, KeyText, Line, number};
+use crate::externs::meter::MeterConfig;
 use crate::switch::{Output, Switch};
 
 /// The outcome of a run: empty `failures` means the test passed.
@@ -53,36 +57,37 @@ pub fn resolve<'n>(
     }
 }
 
-/// Runs `cmds` on `sw` and checks every port's packets against the expectations.
+/// What a run has seen and expects so far.
+#[derive(Default)]
+struct State {
+    out: Output,
+    now: u64,
+    got: BTreeMap<u16, Vec<Vec<u8>>>,
+    want: BTreeMap<u16, Vec<(usize, Expect)>>,
+    nodes: Vec<(u16, Vec<u16>)>,
+    groups: BTreeMap<u16, Vec<Replica>>,
+    /// Digests as `NAME v1 v2 ...` and log lines, in the order packets produced them.
+    got_digests: Vec<String>,
+    want_digests: Vec<(usize, String)>,
+    got_logs: Vec<String>,
+    want_logs: Vec<(usize, String)>,
+}
+
+/// Runs `cmds` on `sw` and checks every port's packets against the expectations, and the
+/// digests and log lines against `expect_digest` / `expect_log` (in order and in number too).
 pub fn run(sw: &mut Switch, cmds: &[Line]) -> Report {
     let mut report = Report::default();
-    let mut got: BTreeMap<u16, Vec<Vec<u8>>> = BTreeMap::new();
-    let mut want: BTreeMap<u16, Vec<(usize, Expect)>> = BTreeMap::new();
-    let mut nodes: Vec<(u16, Vec<u16>)> = Vec::new();
-    let mut groups: BTreeMap<u16, Vec<Replica>> = BTreeMap::new();
-    let mut out = Output::default();
-    let mut now = 0u64;
+    let mut st = State::default();
     for Line { line, command } in cmds {
-        let r = step(
-            sw,
-            *line,
-            command,
-            &mut out,
-            &mut now,
-            &mut got,
-            &mut want,
-            &mut nodes,
-            &mut groups,
-            &mut report,
-        );
-        if let Err(m) = r {
+        if let Err(m) = step(sw, *line, command, &mut st, &mut report) {
             report.failures.push(format!("line {line}: {m}"));
         }
     }
-    let ports: std::collections::BTreeSet<u16> = got.keys().chain(want.keys()).copied().collect();
+    let ports: std::collections::BTreeSet<u16> =
+        st.got.keys().chain(st.want.keys()).copied().collect();
     for port in ports {
-        let g = got.get(&port).map(Vec::as_slice).unwrap_or(&[]);
-        let w = want.get(&port).map(Vec::as_slice).unwrap_or(&[]);
+        let g = st.got.get(&port).map(Vec::as_slice).unwrap_or(&[]);
+        let w = st.want.get(&port).map(Vec::as_slice).unwrap_or(&[]);
         for i in 0..g.len().max(w.len()) {
             match (w.get(i), g.get(i)) {
                 (Some((line, e)), Some(p)) => {
@@ -107,20 +112,35 @@ pub fn run(sw: &mut Switch, cmds: &[Line]) -> Report {
             }
         }
     }
+    compare_lines("digest", &st.want_digests, &st.got_digests, &mut report);
+    compare_lines("log", &st.want_logs, &st.got_logs, &mut report);
     report
 }
 
-#[allow(clippy::too_many_arguments)]
+fn compare_lines(kind: &str, want: &[(usize, String)], got: &[String], report: &mut Report) {
+    for i in 0..want.len().max(got.len()) {
+        match (want.get(i), got.get(i)) {
+            (Some((line, w)), Some(g)) if w != g => report.failures.push(format!(
+                "{kind} {} (expected at line {line}) differs: expected `{w}`, found `{g}`",
+                i + 1
+            )),
+            (Some((line, w)), None) => report.failures.push(format!(
+                "missing {kind} {} (expected at line {line}): `{w}`",
+                i + 1
+            )),
+            (None, Some(g)) => report
+                .failures
+                .push(format!("unexpected {kind} {}: `{g}`", i + 1)),
+            _ => {}
+        }
+    }
+}
+
 fn step(
     sw: &mut Switch,
     line: usize,
     command: &Command,
-    out: &mut Output,
-    now: &mut u64,
-    got: &mut BTreeMap<u16, Vec<Vec<u8>>>,
-    want: &mut BTreeMap<u16, Vec<(usize, Expect)>>,
-    nodes: &mut Vec<(u16, Vec<u16>)>,
-    groups: &mut BTreeMap<u16, Vec<Replica>>,
+    st: &mut State,
     report: &mut Report,
 ) -> Result<(), String> {
     match command {
@@ -152,18 +172,29 @@ fn step(
             sw.set_default(t, call).map_err(|e| e.to_string())
         }
         Command::Packet { port, data } => {
-            out.clear();
-            *now += 1_000;
-            sw.process(*port, data, *now, out, None);
+            st.out.clear();
+            st.now += 1_000;
+            sw.process(*port, data, st.now, &mut st.out, None);
             report.packets_in += 1;
-            for p in out.packets() {
-                got.entry(p.port).or_default().push(p.data.clone());
+            for p in st.out.packets() {
+                st.got.entry(p.port).or_default().push(p.data.clone());
                 report.packets_out += 1;
             }
+            for d in &st.out.digests {
+                let mut text = sw.pipeline().externs[d.digest].name.clone();
+                for v in &d.values {
+                    text.push_str(&format!(" {v:#x}"));
+                }
+                st.got_digests.push(text);
+            }
+            st.got_logs.extend(st.out.logs.iter().cloned());
             Ok(())
         }
         Command::Expect { port, expect } => {
-            want.entry(*port).or_default().push((line, expect.clone()));
+            st.want
+                .entry(*port)
+                .or_default()
+                .push((line, expect.clone()));
             Ok(())
         }
         Command::NoPacket | Command::Wait => Ok(()),
@@ -174,33 +205,14 @@ fn step(
             op,
             value,
         } => {
-            let p = sw.pipeline();
-            let i = resolve(
-                "counter",
-                p.externs.iter().map(|(_, e)| e.name.as_str()),
-                counter,
-            )?;
-            let name = p.externs[Handle::new(i as u32)].name.clone();
+            let name = extern_name(sw, counter)?;
             let c = sw.counter(&name, *index).map_err(|e| e.to_string())?;
             let have = if *packets { c.packets } else { c.bytes };
-            let ok = match op.as_str() {
-                "==" => have == *value,
-                "!=" => have != *value,
-                "<" => have < *value,
-                "<=" => have <= *value,
-                ">" => have > *value,
-                _ => have >= *value,
-            };
-            if ok {
-                Ok(())
-            } else {
-                Err(format!(
-                    "counter `{name}`[{index}] is {have}, expected {op} {value}"
-                ))
-            }
+            compare(have, op, *value)
+                .map_err(|_| format!("counter `{name}`[{index}] is {have}, expected {op} {value}"))
         }
         Command::McGroupCreate { group } => {
-            groups.insert(*group, Vec::new());
+            st.groups.insert(*group, Vec::new());
             sw.set_multicast_group(MulticastGroup {
                 group: *group,
                 replicas: Vec::new(),
@@ -208,14 +220,16 @@ fn step(
             .map_err(|e| e.to_string())
         }
         Command::McNodeCreate { rid, ports } => {
-            nodes.push((*rid, ports.clone()));
+            st.nodes.push((*rid, ports.clone()));
             Ok(())
         }
         Command::McNodeAssociate { group, node } => {
-            let (rid, ports) = nodes
+            let (rid, ports) = st
+                .nodes
                 .get(*node as usize)
                 .ok_or_else(|| format!("no multicast node {node}"))?;
-            let g = groups
+            let g = st
+                .groups
                 .get_mut(group)
                 .ok_or_else(|| format!("no multicast group {group}"))?;
             g.extend(ports.iter().map(|p| Replica {
@@ -263,7 +277,140 @@ fn step(
             sw.register_write(&name, *index, *value)
                 .map_err(|e| e.to_string())
         }
+        Command::MemberAdd {
+            profile,
+            member,
+            action,
+            args,
+        } => {
+            let h = profile_handle(sw, profile)?;
+            let t = sw
+                .pipeline()
+                .tables
+                .iter()
+                .find(|(_, t)| match t.implementation {
+                    Implementation::ActionProfile(p) | Implementation::ActionSelector(p) => p == h,
+                    Implementation::Direct => false,
+                })
+                .map(|(_, t)| t)
+                .ok_or_else(|| format!("no table uses the action profile `{profile}`"))?;
+            let action = call(sw, t, action, args)?;
+            sw.insert_member(ProfileMember {
+                profile: h,
+                member: *member,
+                action,
+            })
+            .map_err(|e| e.to_string())
+        }
+        Command::GroupAdd {
+            profile,
+            group,
+            members,
+        } => {
+            let h = profile_handle(sw, profile)?;
+            sw.write_group(
+                ProfileGroup {
+                    profile: h,
+                    group: *group,
+                    members: members.clone(),
+                },
+                true,
+            )
+            .map_err(|e| e.to_string())
+        }
+        Command::MeterConfig {
+            meter,
+            index,
+            rates: [cir, cburst, pir, pburst],
+        } => {
+            let name = extern_name(sw, meter)?;
+            let config = MeterConfig {
+                cir: *cir,
+                cburst: *cburst,
+                pir: *pir,
+                pburst: *pburst,
+            };
+            sw.meter_configure(&name, *index, Some(config), st.now)
+                .map_err(|e| e.to_string())
+        }
+        Command::ExpectDigest { digest, values } => {
+            let mut text = extern_name(sw, digest)?;
+            for v in values {
+                text.push_str(&format!(" {v:#x}"));
+            }
+            st.want_digests.push((line, text));
+            Ok(())
+        }
+        Command::ValueSetAdd { set, elements } => {
+            let p = sw.pipeline();
+            let i = resolve(
+                "value set",
+                p.value_sets.iter().map(|(_, v)| v.name.as_str()),
+                set,
+            )?;
+            let vs = &p.value_sets[Handle::new(i as u32)];
+            let name = vs.name.clone();
+            if elements.len() != vs.fields.len() {
+                return Err(format!(
+                    "value set `{name}` has {} elements, found {}",
+                    vs.fields.len(),
+                    elements.len()
+                ));
+            }
+            let mut values = Vec::new();
+            let mut masks = Vec::new();
+            for ((v, m), f) in elements.iter().zip(&vs.fields) {
+                let all = mask(f.width());
+                if v & !all != 0 {
+                    return Err(format!("`{v:#x}` does not fit {} bits", f.width()));
+                }
+                values.push(*v);
+                masks.push(m.unwrap_or(all) & all);
+            }
+            sw.value_set_add(&name, values, masks)
+                .map_err(|e| e.to_string())
+        }
+        Command::CheckDirectCounter {
+            table,
+            priority,
+            keys,
+            packets,
+            op,
+            value,
+        } => {
+            let e = entry(sw, table, *priority, keys, None)?;
+            let c = sw.direct_counter(&e).ok_or_else(|| {
+                format!("no entry with these keys or no direct counter on `{table}`")
+            })?;
+            let have = if *packets { c.packets } else { c.bytes };
+            compare(have, op, *value).map_err(|_| {
+                format!("direct counter of `{table}` entry is {have}, expected {op} {value}")
+            })
+        }
+        Command::ExpectLog { text } => {
+            st.want_logs.push((line, text.clone()));
+            Ok(())
+        }
     }
+}
+
+fn compare(have: u64, op: &str, value: u64) -> Result<(), ()> {
+    let ok = match op {
+        "==" => have == value,
+        "!=" => have != value,
+        "<" => have < value,
+        "<=" => have <= value,
+        ">" => have > value,
+        _ => have >= value,
+    };
+    if ok { Ok(()) } else { Err(()) }
+}
+
+fn profile_handle(sw: &Switch, name: &str) -> Result<Handle<Extern>, String> {
+    let full = extern_name(sw, name)?;
+    sw.pipeline()
+        .extern_by_name(&full)
+        .ok_or_else(|| format!("no extern named `{name}`"))
 }
 
 fn extern_name(sw: &Switch, wanted: &str) -> Result<String, String> {
@@ -353,9 +500,30 @@ fn entry(
     } else {
         0
     };
-    let action = match action {
-        Some((a, args)) => EntryAction::Action(call(sw, t, a, args)?),
-        None => EntryAction::Action(t.default_action.clone()),
+    let action = match (action, t.implementation) {
+        (Some((a, args)), Implementation::Direct) => EntryAction::Action(call(sw, t, a, args)?),
+        (Some((a, args)), _) => {
+            let id = match args.as_slice() {
+                [KeyText { name, value }] if name.is_empty() => u32::try_from(number(value)?)
+                    .map_err(|_| format!("`{value}` does not fit 32 bits"))?,
+                _ => {
+                    return Err(format!(
+                        "expected `member(ID)` or `group(ID)`, found `{a}(...)`"
+                    ));
+                }
+            };
+            match a.as_str() {
+                "member" => EntryAction::Member { member: id },
+                "group" => EntryAction::Group { group: id },
+                _ => {
+                    return Err(format!(
+                        "table `{}` has an action profile: expected `member(ID)` or `group(ID)`, found `{a}`",
+                        t.name
+                    ));
+                }
+            }
+        }
+        (None, _) => EntryAction::Action(t.default_action.clone()),
     };
     Ok(TableEntry {
         table: th,
