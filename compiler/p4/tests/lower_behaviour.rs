@@ -324,24 +324,26 @@ fn table_results_in_expressions_keep_short_circuit_order() {
 }
 
 #[test]
-fn externs_without_an_implementation_are_reported_at_their_instance() {
+fn user_externs_may_be_instantiated_but_their_methods_not_called() {
+    let decl = "extern Crypto { Crypto(); void seal(inout bit<8> data); }\ncontrol V(";
+    // Declared and instantiated only: fine.
+    let unused =
+        program(SIMPLE_PARSER, "\n    Crypto() box;\n    apply { }").replace("control V(", decl);
+    ok(&unused);
     let ingress = r#"
     Crypto() box;
     apply { box.seal(meta.a); }"#;
-    let src = program(SIMPLE_PARSER, ingress).replace(
-        "control V(",
-        "extern Crypto { Crypto(); void seal(inout bit<8> data); }\ncontrol V(",
-    );
+    let src = program(SIMPLE_PARSER, ingress).replace("control V(", decl);
     let (parsed, r) = build(&src);
-    let diags = r.expect_err("no implementation of Crypto");
+    let diags = r.expect_err("no implementation of Crypto.seal");
     assert_eq!(diags.len(), 1, "{diags:#?}");
     assert_eq!(diags[0].code.0, 404);
     assert_eq!(
         diags[0].message,
-        "extern `Crypto` has no implementation in the softswitch"
+        "method `seal` of extern `Crypto` has no implementation in the softswitch"
     );
     let (file, span) = diags[0].position().unwrap();
     let (line, col) = parsed.sources.line_col(file, span.start);
-    let expected_line = src[..src.find("Crypto() box").unwrap()].lines().count();
-    assert_eq!((line, col), (expected_line, 5));
+    let expected_line = src[..src.find("box.seal").unwrap()].lines().count();
+    assert_eq!((line, col), (expected_line, 13));
 }

@@ -20,6 +20,8 @@ pub enum ErrorKind {
     NoMain,
     #[error("extern `{name}` has no implementation in the softswitch")]
     UnknownExtern { name: String },
+    #[error("method `{method}` of extern `{ext}` has no implementation in the softswitch")]
+    UnknownMethod { ext: String, method: String },
     #[error("the lowered pipeline is invalid: {message}")]
     Invalid { message: String },
     #[error("{message}")]
@@ -34,7 +36,7 @@ impl ErrorKind {
             TooWide { .. } => 401,
             NotConstant { .. } => 402,
             NoMain => 403,
-            UnknownExtern { .. } => 404,
+            UnknownExtern { .. } | UnknownMethod { .. } => 404,
             Invalid { .. } => 405,
             Id { .. } => 406,
         })

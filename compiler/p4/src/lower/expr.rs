@@ -730,13 +730,55 @@ impl Lowerer<'_> {
                     }
                     return self.lookahead_fields(t, loc);
                 }
-                Err(Error::unsupported(
-                    format!("the value of method `{}`", name.unwrap_or_default()),
+                let ext_name = self.p.decls[ext]
+                    .name()
+                    .map(|n| n.name.clone())
+                    .unwrap_or_default();
+                let method = name.unwrap_or_default();
+                if ext_name == "Checksum16" && method == "get" {
+                    return self.checksum16(args, loc, out);
+                }
+                Err(Error::new(
+                    ErrorKind::UnknownMethod {
+                        ext: ext_name,
+                        method,
+                    },
                     loc,
                 ))
             }
             _ => Err(Error::unsupported("the value of this call", loc)),
         }
+    }
+
+    /// v1model's `Checksum16.get(data)`: the ones' complement checksum of `data` (what the
+    /// `csum16` hash computes), into a fresh `bit<16>`.
+    fn checksum16(
+        &mut self,
+        args: &[ast::Argument],
+        loc: Loc,
+        out: &mut Vec<IrStmt>,
+    ) -> Result<Operand> {
+        let Some(arg) = args.first() else {
+            return Err(Error::unsupported("`Checksum16.get` without data", loc));
+        };
+        let data = self.flatten(arg.value, out)?;
+        let ty = Ty::Bit(16);
+        let dst = self.temp("checksum", ty);
+        let zero = IrExpr::Const { ty, value: 0 };
+        out.push(IrStmt::Extern {
+            call: ddsr_pipeline::stmt::ExternCall::Hash {
+                dst: LValue::Field(dst),
+                algorithm: ddsr_pipeline::externs::HashAlgorithm::Csum16,
+                base: zero.clone(),
+                data,
+                max: zero,
+            },
+        });
+        Ok(Operand::Place(Place::Scalar {
+            field: dst,
+            ty,
+            slice: None,
+        }))
     }
 
     /// `lookahead<H>()` of a header or struct: one lookahead of the whole width, each field a

@@ -153,11 +153,13 @@ impl Lowerer<'_> {
                 output_width: u16::try_from(self.const_u32(arg(2)?, "the selector output width")?)
                     .unwrap_or(u16::MAX),
             },
-            "Checksum16" => {
+            // Instances without state of their own: `Checksum16.get` lowers to a checksum
+            // computation; a user-declared extern may be declared and instantiated, and only
+            // calling its methods is refused (the softswitch cannot run them).
+            _ => {
                 self.vars.insert(d, Binding::Stateless);
                 return Ok(());
             }
-            _ => return Err(Error::new(ErrorKind::UnknownExtern { name: ext_name }, loc)),
         };
         let key = (d, self.scope_of(d));
         if let Some(h) = self.extern_of.get(&key) {
@@ -386,11 +388,23 @@ impl Lowerer<'_> {
             }
             _ => None,
         };
-        let Some(Binding::Extern(h)) = binding else {
-            return Err(Error::unsupported(
-                format!("method `{ext}.{method}` here"),
-                loc,
-            ));
+        let h = match binding {
+            Some(Binding::Extern(h)) => h,
+            Some(Binding::Stateless) => {
+                return Err(Error::new(
+                    ErrorKind::UnknownMethod {
+                        ext: ext.to_string(),
+                        method: method.to_string(),
+                    },
+                    loc,
+                ));
+            }
+            _ => {
+                return Err(Error::unsupported(
+                    format!("method `{ext}.{method}` here"),
+                    loc,
+                ));
+            }
         };
         let a = |l: &Self, i: usize| l.need(args, i, method, loc);
         let call = match (&self.externs[h].kind, method) {
