@@ -7,6 +7,7 @@ pub mod demo_tool;
 pub mod diff;
 pub mod explain;
 pub mod gen_policy;
+pub mod load;
 pub mod p4;
 pub mod p4_build;
 pub mod publish;
