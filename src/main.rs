@@ -29,6 +29,7 @@ enum Command {
     P4(cmd::p4::P4),
     Softswitch(cmd::softswitch::Softswitch),
     Publish(cmd::publish::Publish),
+    Agent(cmd::agent::Agent),
     Status(cmd::status::Status),
     Demo(cmd::demo::Demo),
     #[command(hide = true)]
@@ -54,6 +55,7 @@ fn main() -> ExitCode {
         Command::P4(args) => cmd::p4::run(args),
         Command::Softswitch(args) => cmd::softswitch::run(args),
         Command::Publish(args) => cmd::publish::run(args),
+        Command::Agent(args) => cmd::agent::run(args),
         Command::Status(args) => cmd::status::run(args),
         Command::Demo(args) => cmd::demo::run(args),
         Command::DemoTool(args) => cmd::demo_tool::run(args),

@@ -40,12 +40,21 @@ async fn contract(s: Arc<dyn Store>) {
     assert!(s.list("ddsr/").await.unwrap().is_empty());
     assert!(s.create("ddsr/r/1/a", b"one").await.unwrap());
     assert!(!s.create("ddsr/r/1/a", b"two").await.unwrap());
-    assert_eq!(s.get("ddsr/r/1/a").await.unwrap().as_deref(), Some(&b"one"[..]));
+    assert_eq!(
+        s.get("ddsr/r/1/a").await.unwrap().as_deref(),
+        Some(&b"one"[..])
+    );
     s.put("ddsr/status/h", b"s1").await.unwrap();
     s.put("ddsr/status/h", b"s2").await.unwrap();
-    assert_eq!(s.get("ddsr/status/h").await.unwrap().as_deref(), Some(&b"s2"[..]));
+    assert_eq!(
+        s.get("ddsr/status/h").await.unwrap().as_deref(),
+        Some(&b"s2"[..])
+    );
     assert!(s.create("ddsr/r/1/b/c", b"").await.unwrap());
-    assert_eq!(s.get("ddsr/r/1/b/c").await.unwrap().as_deref(), Some(&b""[..]));
+    assert_eq!(
+        s.get("ddsr/r/1/b/c").await.unwrap().as_deref(),
+        Some(&b""[..])
+    );
     assert_eq!(
         s.list("ddsr/r/").await.unwrap(),
         ["ddsr/r/1/a", "ddsr/r/1/b/c"]
@@ -87,7 +96,10 @@ async fn contract(s: Arc<dyn Store>) {
     for t in tasks {
         t.await.unwrap();
     }
-    assert_eq!(s.get("ddsr/counter").await.unwrap().as_deref(), Some(&b"48"[..]));
+    assert_eq!(
+        s.get("ddsr/counter").await.unwrap().as_deref(),
+        Some(&b"48"[..])
+    );
     let mut tasks = Vec::new();
     for i in 0..8u8 {
         let s = s.clone();
@@ -140,18 +152,24 @@ async fn contract(s: Arc<dyn Store>) {
         Err(RevisionError::NoHost { revision: 7, host }) => assert_eq!(host, "edge-9"),
         other => panic!("{other:?}"),
     }
-    s.put("ddsr/revisions/7/files/in-1/entries.txtpb/00001", b"tampered")
-        .await
-        .unwrap();
+    s.put(
+        "ddsr/revisions/7/files/in-1/entries.txtpb/00001",
+        b"tampered",
+    )
+    .await
+    .unwrap();
     let err = layout::read_host(&*s, &p, "in-1").await.unwrap_err();
     assert_eq!(
         err.to_string(),
         "`ddsr/revisions/7/files/in-1/entries.txtpb/00000`: `in-1/entries.txtpb` has 1048601 \
          bytes, the manifest lists 2097169"
     );
-    s.put("ddsr/revisions/7/files/srv-1/entries.txtpb/00000", b"srv v2\n")
-        .await
-        .unwrap();
+    s.put(
+        "ddsr/revisions/7/files/srv-1/entries.txtpb/00000",
+        b"srv v2\n",
+    )
+    .await
+    .unwrap();
     let err = layout::read_host(&*s, &p, "srv-1").await.unwrap_err();
     assert_eq!(
         err.to_string(),
@@ -174,7 +192,10 @@ async fn contract(s: Arc<dyn Store>) {
 
 async fn publishing(s: Arc<dyn Store>) {
     // A compile error publishes nothing.
-    let r = publish::publish(&*s, &["buckets.json"], |_| Err::<Vec<Artifact>, _>("bad policy")).await;
+    let r = publish::publish(&*s, &["buckets.json"], |_| {
+        Err::<Vec<Artifact>, _>("bad policy")
+    })
+    .await;
     assert!(matches!(r, Err(PublishError::Compile("bad policy"))));
     assert!(s.list("ddsr/").await.unwrap().is_empty());
 
@@ -205,7 +226,10 @@ async fn publishing(s: Arc<dyn Store>) {
     })
     .await
     .unwrap();
-    assert_eq!((first.revision, first.previous, first.attempts), (1, None, 1));
+    assert_eq!(
+        (first.revision, first.previous, first.attempts),
+        (1, None, 1)
+    );
     let second = publish::publish(&*s, &["buckets.json"], |carried| {
         let c = carried.expect("a previous revision");
         assert_eq!(c.revision, 1);
@@ -252,7 +276,11 @@ async fn dir_store_keeps_the_contract() {
         for e in std::fs::read_dir(&d).unwrap() {
             let e = e.unwrap();
             let name = e.file_name().to_string_lossy().into_owned();
-            assert!(!name.starts_with(".tmp"), "left behind: {}", e.path().display());
+            assert!(
+                !name.starts_with(".tmp"),
+                "left behind: {}",
+                e.path().display()
+            );
             if e.file_type().unwrap().is_dir() {
                 stack.push(e.path());
             }
@@ -269,7 +297,12 @@ async fn etcd_store_keeps_the_contract() {
     let s = store::open(&etcd.url(), &Options::default()).await.unwrap();
     contract(s).await;
     let other = Etcd::start();
-    publishing(store::open(&other.url(), &Options::default()).await.unwrap()).await;
+    publishing(
+        store::open(&other.url(), &Options::default())
+            .await
+            .unwrap(),
+    )
+    .await;
 }
 
 #[tokio::test]
