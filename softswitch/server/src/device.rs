@@ -2,24 +2,23 @@
 //! switch core, a saved (not yet committed) config, and the per-entry data P4Runtime carries
 //! that the data plane does not use.
 //!
-//! Invariant: `extra` has exactly one record for each entry the control plane wrote into
-//! the committed switch (const entries have none), holding the entry's current action, so a
-//! failed atomic batch can be undone without asking the core.
-
-use std::collections::HashMap;
+//! Invariant: `extras` describes entries of the committed switch only; it is reset whenever a
+//! config is committed and carried over entry by entry by RECONCILE_AND_COMMIT.
 
 use ddsr_pipeline::arena::Handle;
-use ddsr_pipeline::entry::{ActionCall, EntryAction, FieldMatch, TableEntry};
-use ddsr_pipeline::externs::ExternKind;
+use ddsr_pipeline::entry::{ActionCall, EntryAction, TableEntry};
 use ddsr_pipeline::{Pipeline, Table};
 use ddsr_proto::p4::config::v1 as p4i;
 use ddsr_proto::p4::v1;
 use ddsr_softswitch::Switch;
 use v1::write_request::Atomicity;
 
+use crate::digest::Digests;
 use crate::error::Error;
 use crate::schema::Schema;
 use crate::translate;
+use crate::write::{Extras, Writer};
+use crate::{cells, digest, pre, profile};
 
 /// A verified forwarding config, ready to commit.
 pub struct Config {
@@ -81,37 +80,50 @@ fn pipeline_of(bytes: &[u8]) -> Result<Pipeline, Error> {
         .map_err(|d| render(&d))
 }
 
-/// P4Runtime fields of an entry the core does not keep.
-#[derive(Debug, Clone)]
-struct Extra {
-    action: EntryAction,
-    metadata: Vec<u8>,
-    idle_timeout_ns: i64,
-}
-
-type Key = (Handle<Table>, Vec<FieldMatch>, i32);
-
-fn key_of(e: &TableEntry) -> Key {
-    (e.table, e.matches.clone(), e.priority)
-}
-
-/// How to take back one applied update.
-enum Undo {
-    Delete(TableEntry),
-    Restore(TableEntry, Extra, bool),
-    Default(Handle<Table>, ActionCall),
-}
-
 #[derive(Default)]
 pub struct Device {
     committed: Option<Config>,
     saved: Option<Config>,
-    extra: HashMap<Key, Extra>,
+    extras: Extras,
+    digests: Digests,
 }
 
 impl Device {
     pub fn config(&self) -> Option<&Config> {
         self.committed.as_ref()
+    }
+
+    /// Runs one packet through the committed switch at `now_ns`; digest lists that became
+    /// ready go to `lists`. Returns false when no pipeline is set.
+    pub fn process(
+        &mut self,
+        port: u16,
+        data: &[u8],
+        now_ns: u64,
+        out: &mut ddsr_softswitch::Output,
+        lists: &mut Vec<v1::DigestList>,
+    ) -> bool {
+        let Some(c) = self.committed.as_mut() else {
+            return false;
+        };
+        c.switch.process(port, data, now_ns, out, None);
+        if !out.digests.is_empty() {
+            self.digests
+                .push(c, &self.extras, &out.digests, now_ns, lists);
+        }
+        true
+    }
+
+    /// Digest lists due at `now_ns`, and when the next one falls due.
+    pub fn digests_due(&mut self, now_ns: u64, lists: &mut Vec<v1::DigestList>) -> Option<u64> {
+        let c = self.committed.as_ref()?;
+        self.digests.due(c, &self.extras, now_ns, lists);
+        self.digests.next_deadline(&self.extras)
+    }
+
+    /// A controller acknowledged a digest list.
+    pub fn digest_ack(&mut self, a: &v1::DigestListAck) -> Result<(), Error> {
+        self.digests.ack(a)
     }
 
     /// The committed switch core, for the packet path.
@@ -149,26 +161,29 @@ impl Device {
             }
             A::ReconcileAndCommit => {
                 let mut c = Config::verify(given()?)?;
-                let extra = self.carry_over(&mut c)?;
+                let extras = self.carry_over(&mut c)?;
                 self.committed = Some(c);
                 self.saved = None;
-                self.extra = extra;
+                self.extras = extras;
+                self.digests.clear();
                 Ok(())
             }
         }
     }
 
     fn commit(&mut self, c: Config) {
-        self.extra = initial_extra(c.pipeline());
+        self.extras = Extras::default();
+        self.digests.clear();
         self.committed = Some(c);
         self.saved = None;
     }
 
-    /// Re-installs the control plane's entries and default actions into `new`, matching
-    /// tables and actions by name; fails if any of them does not fit the new program.
-    fn carry_over(&self, new: &mut Config) -> Result<HashMap<Key, Extra>, Error> {
+    /// Re-installs the control plane's entries (every entry of a table without const entries)
+    /// and default actions into `new`, matching tables and actions by name; fails if any of
+    /// them does not fit the new program.
+    fn carry_over(&self, new: &mut Config) -> Result<Extras, Error> {
         let Some(old) = &self.committed else {
-            return Ok(HashMap::new());
+            return Ok(Extras::default());
         };
         let (op, np) = (old.pipeline(), new.pipeline().clone());
         let call = |c: &ActionCall| -> Result<ActionCall, Error> {
@@ -189,34 +204,35 @@ impl Device {
         let fail = |e: ddsr_softswitch::ControlError| {
             Error::InvalidArgument(format!("reconcile: an existing entry does not fit: {e}"))
         };
-        let mut extra = initial_extra(&np);
-        for ((h, matches, priority), x) in &self.extra {
-            let action = match &x.action {
-                EntryAction::Action(c) => EntryAction::Action(call(c)?),
-                other => other.clone(),
-            };
-            let e = TableEntry {
-                table: table(*h)?,
-                matches: matches.clone(),
-                priority: *priority,
-                action: action.clone(),
-            };
-            let k = key_of(&e);
-            // The new program's own initial entries are installed already; ours replace them.
-            if extra.contains_key(&k) {
-                new.switch.modify(e).map_err(fail)?;
-            } else {
-                new.switch.insert(e).map_err(fail)?;
-            }
-            extra.insert(
-                k,
-                Extra {
-                    action,
-                    ..x.clone()
-                },
-            );
-        }
+        let mut extras = Extras::default();
         for (h, t) in op.tables.iter() {
+            let written = if t.entries_const {
+                Vec::new()
+            } else {
+                old.switch.read(h)
+            };
+            for e in written {
+                let meta = self.extras.meta(&e).cloned();
+                let action = match e.action {
+                    EntryAction::Action(c) => EntryAction::Action(call(&c)?),
+                    other => other,
+                };
+                let e = TableEntry {
+                    table: table(h)?,
+                    matches: e.matches,
+                    priority: e.priority,
+                    action,
+                };
+                // The new program's own initial entries are installed already; ours replace them.
+                if new.switch.entry(&e).is_some() {
+                    new.switch.modify(e.clone()).map_err(fail)?;
+                } else {
+                    new.switch.insert(e.clone()).map_err(fail)?;
+                }
+                if let Some(m) = meta {
+                    extras.meta.insert((e.table, e.matches, e.priority), m);
+                }
+            }
             let current = old.switch.default_action(h);
             if t.default_const || current == Some(&t.default_action) {
                 continue;
@@ -225,7 +241,7 @@ impl Device {
                 new.switch.set_default(table(h)?, call(c)?).map_err(fail)?;
             }
         }
-        Ok(extra)
+        Ok(extras)
     }
 
     fn committed(&self) -> Result<&Config, Error> {
@@ -234,179 +250,47 @@ impl Device {
             .ok_or_else(|| Error::FailedPrecondition("no forwarding pipeline is set".into()))
     }
 
-    /// Applies a batch; one result per update, in order.
+    /// Applies a batch at `now_ns` on the packet path's clock; one result per update, in
+    /// order (see [`Writer::batch`]).
     pub fn write(
         &mut self,
         updates: &[v1::Update],
         atomicity: Atomicity,
+        now_ns: u64,
     ) -> Result<Vec<Result<(), Error>>, Error> {
-        self.committed()?;
-        let mut results = Vec::with_capacity(updates.len());
-        if atomicity == Atomicity::ContinueOnError {
-            for u in updates {
-                results.push(self.apply(u).map(drop));
-            }
-            return Ok(results);
-        }
-        // Every update runs under the caller's lock, which the packet path also takes, so a
-        // rolled-back batch is never seen by packets: ROLLBACK_ON_ERROR is DATAPLANE_ATOMIC.
-        let mut undo = Vec::with_capacity(updates.len());
-        for (i, u) in updates.iter().enumerate() {
-            match self.apply(u) {
-                Ok(x) => undo.push(x),
-                Err(e) => {
-                    let applied = undo.len();
-                    for x in undo.into_iter().rev() {
-                        self.undo(x);
-                    }
-                    results.extend(
-                        (0..applied).map(|_| {
-                            Err(Error::Aborted(format!("rolled back: update {i} failed")))
-                        }),
-                    );
-                    results.push(Err(e));
-                    results.extend(
-                        (i + 1..updates.len()).map(|_| {
-                            Err(Error::Aborted(format!("not applied: update {i} failed")))
-                        }),
-                    );
-                    return Ok(results);
-                }
-            }
-        }
-        results.resize_with(updates.len(), || Ok(()));
-        Ok(results)
-    }
-
-    fn apply(&mut self, u: &v1::Update) -> Result<Undo, Error> {
-        use v1::update::Type;
-        let ty = Type::try_from(u.r#type)
-            .ok()
-            .filter(|t| *t != Type::Unspecified)
-            .ok_or_else(|| {
-                Error::InvalidArgument(format!("update type {} is invalid", u.r#type))
-            })?;
-        let entity = u
-            .entity
-            .as_ref()
-            .and_then(|e| e.entity.as_ref())
-            .ok_or_else(|| Error::InvalidArgument("the update has no entity".into()))?;
-        match entity {
-            v1::entity::Entity::TableEntry(e) if e.is_default_action => self.write_default(ty, e),
-            v1::entity::Entity::TableEntry(e) => self.write_entry(ty, e),
-            _ => Err(Error::Unimplemented(
-                "only table entries can be written so far".into(),
-            )),
-        }
-    }
-
-    fn write_default(&mut self, ty: v1::update::Type, e: &v1::TableEntry) -> Result<Undo, Error> {
-        if ty != v1::update::Type::Modify {
-            return Err(Error::InvalidArgument(
-                "a default entry can only be modified".into(),
-            ));
-        }
-        if !e.r#match.is_empty() || e.priority != 0 {
-            return Err(Error::InvalidArgument(
-                "a default entry has no match fields and no priority".into(),
-            ));
-        }
-        let c = self.committed.as_mut().expect("checked by write");
-        let t = c
-            .schema
-            .tables
-            .get(&e.table_id)
-            .ok_or_else(|| Error::NotFound(format!("no table with id {}", e.table_id)))?;
-        let h = t.handle;
-        let call = match e.action.as_ref().and_then(|a| a.r#type.as_ref()) {
-            None => c.switch.pipeline().tables[h].default_action.clone(),
-            Some(v1::table_action::Type::Action(a)) => {
-                translate::action(&c.schema, c.switch.pipeline(), a)?
-            }
-            Some(_) => {
-                return Err(Error::InvalidArgument(
-                    "a default entry takes an action, not a profile member or group".into(),
-                ));
-            }
+        let c = self
+            .committed
+            .as_mut()
+            .ok_or_else(|| Error::FailedPrecondition("no forwarding pipeline is set".into()))?;
+        let mut w = Writer {
+            switch: &mut c.switch,
+            schema: &c.schema,
+            extras: &mut self.extras,
+            now_ns,
         };
-        let old = c
-            .switch
-            .default_action(h)
-            .cloned()
-            .unwrap_or_else(|| c.switch.pipeline().tables[h].default_action.clone());
-        c.switch.set_default(h, call)?;
-        Ok(Undo::Default(h, old))
-    }
-
-    fn write_entry(&mut self, ty: v1::update::Type, e: &v1::TableEntry) -> Result<Undo, Error> {
-        use v1::update::Type;
-        let c = self.committed.as_mut().expect("checked by write");
-        let p = c.switch.pipeline();
-        let extra = |m: &TableEntry| Extra {
-            action: m.action.clone(),
-            metadata: e.metadata.clone(),
-            idle_timeout_ns: e.idle_timeout_ns,
-        };
-        match ty {
-            Type::Insert => {
-                let m = translate::entry(&c.schema, p, e)?;
-                let x = extra(&m);
-                c.switch.insert(m.clone())?;
-                self.extra.insert(key_of(&m), x);
-                Ok(Undo::Delete(m))
-            }
-            Type::Modify => {
-                let m = translate::entry(&c.schema, p, e)?;
-                let x = extra(&m);
-                let k = key_of(&m);
-                c.switch.modify(m)?;
-                let old = self
-                    .extra
-                    .insert(k.clone(), x)
-                    .expect("written entries have extra");
-                Ok(Undo::Restore(entry_of(k, &old), old, true))
-            }
-            Type::Delete => {
-                let m = translate::key(&c.schema, p, e)?;
-                c.switch.delete(&m)?;
-                let k = key_of(&m);
-                let old = self.extra.remove(&k).expect("written entries have extra");
-                Ok(Undo::Restore(entry_of(k, &old), old, false))
-            }
-            Type::Unspecified => unreachable!("rejected by apply"),
-        }
-    }
-
-    fn undo(&mut self, u: Undo) {
-        let Some(c) = self.committed.as_mut() else {
-            return;
-        };
-        // Each undo reverses an update that just succeeded on the same state, so it cannot fail.
-        let _ = match u {
-            Undo::Delete(e) => {
-                self.extra.remove(&key_of(&e));
-                c.switch.delete(&e)
-            }
-            Undo::Restore(e, x, modified) => {
-                self.extra.insert(key_of(&e), x);
-                if modified {
-                    c.switch.modify(e)
-                } else {
-                    c.switch.insert(e)
-                }
-            }
-            Undo::Default(h, call) => c.switch.set_default(h, call),
-        };
+        Ok(w.batch(updates, atomicity))
     }
 
     /// The entities matching one Read filter.
     pub fn read(&self, filter: &v1::Entity, out: &mut Vec<v1::Entity>) -> Result<(), Error> {
+        use v1::entity::Entity as E;
         let c = self.committed()?;
         match &filter.entity {
-            Some(v1::entity::Entity::TableEntry(f)) => self.read_entries(c, f, out),
-            Some(v1::entity::Entity::CounterEntry(f)) => read_counters(c, f, out),
-            Some(_) => Err(Error::Unimplemented(
-                "only table entries and counters can be read so far".into(),
+            Some(E::TableEntry(f)) => self.read_entries(c, f, out),
+            Some(E::CounterEntry(f)) => cells::read_counters(c, f, out),
+            Some(E::DirectCounterEntry(f)) => cells::read_direct_counters(c, f, out),
+            Some(E::MeterEntry(f)) => cells::read_meters(c, f, out),
+            Some(E::DirectMeterEntry(f)) => cells::read_direct_meters(c, f, out),
+            Some(E::RegisterEntry(f)) => cells::read_registers(c, f, out),
+            Some(E::ActionProfileMember(f)) => profile::read_members(c, f, out),
+            Some(E::ActionProfileGroup(f)) => profile::read_groups(c, &self.extras, f, out),
+            Some(E::PacketReplicationEngineEntry(f)) => pre::read(c, &self.extras, f, out),
+            Some(E::DigestEntry(f)) => digest::read(c, &self.extras, f, out),
+            Some(E::ValueSetEntry(_)) => Err(Error::Unimplemented(
+                "parser value sets cannot be read yet".into(),
+            )),
+            Some(E::ExternEntry(_)) => Err(Error::Unimplemented(
+                "this architecture has no extern entries".into(),
             )),
             None => Err(Error::InvalidArgument("the entity is empty".into())),
         }
@@ -475,11 +359,14 @@ impl Device {
                     continue;
                 }
                 let mut e = translate::to_p4(&c.schema, p, &m);
-                if let Some(x) = self.extra.get(&key_of(&m)) {
+                if let Some(x) = self.extras.meta(&m) {
                     e.metadata = x.metadata.clone();
                     e.idle_timeout_ns = x.idle_timeout_ns;
                 }
                 e.is_const = table.entries_const;
+                if f.meter_config.is_some() {
+                    e.meter_config = cells::entry_meter(c, &m);
+                }
                 if f.counter_data.is_some()
                     && let Some(n) = c.switch.direct_counter(&m)
                 {
@@ -493,80 +380,4 @@ impl Device {
         }
         Ok(())
     }
-}
-
-/// Records for a program's modifiable initial entries (`entries` without `const`), which the
-/// control plane may modify or delete like its own.
-fn initial_extra(p: &Pipeline) -> HashMap<Key, Extra> {
-    p.tables
-        .iter()
-        .filter(|(_, t)| !t.entries_const)
-        .flat_map(|(_, t)| &t.entries)
-        .map(|e| {
-            (
-                key_of(e),
-                Extra {
-                    action: e.action.clone(),
-                    metadata: Vec::new(),
-                    idle_timeout_ns: 0,
-                },
-            )
-        })
-        .collect()
-}
-
-fn entry_of((table, matches, priority): Key, x: &Extra) -> TableEntry {
-    TableEntry {
-        table,
-        matches,
-        priority,
-        action: x.action.clone(),
-    }
-}
-
-fn read_counters(c: &Config, f: &v1::CounterEntry, out: &mut Vec<v1::Entity>) -> Result<(), Error> {
-    let p = c.switch.pipeline();
-    let mut ids: Vec<u32> = if f.counter_id == 0 {
-        c.schema.counters.keys().copied().collect()
-    } else if c.schema.counters.contains_key(&f.counter_id) {
-        vec![f.counter_id]
-    } else {
-        return Err(Error::NotFound(format!(
-            "no counter with id {}",
-            f.counter_id
-        )));
-    };
-    ids.sort_unstable();
-    for id in ids {
-        let x = &p.externs[c.schema.counters[&id]];
-        let ExternKind::Counter { size, .. } = x.kind else {
-            continue;
-        };
-        let cells = match &f.index {
-            Some(i) if i.index < 0 || i.index >= i64::from(size) => {
-                return Err(Error::InvalidArgument(format!(
-                    "index {} is out of range for `{}` of size {size}",
-                    i.index, x.name
-                )));
-            }
-            Some(i) => i.index as u64..i.index as u64 + 1,
-            None => 0..u64::from(size),
-        };
-        for index in cells {
-            let n = c.switch.counter(&x.name, index)?;
-            out.push(v1::Entity {
-                entity: Some(v1::entity::Entity::CounterEntry(v1::CounterEntry {
-                    counter_id: id,
-                    index: Some(v1::Index {
-                        index: index as i64,
-                    }),
-                    data: Some(v1::CounterData {
-                        byte_count: n.bytes as i64,
-                        packet_count: n.packets as i64,
-                    }),
-                })),
-            });
-        }
-    }
-    Ok(())
 }

@@ -40,6 +40,21 @@ impl Error {
         }
     }
 
+    /// The same failure with `what` (where it happened) in front of the message.
+    pub fn context(self, what: &str) -> Error {
+        let with = |m: String| format!("{what}: {m}");
+        match self {
+            Error::InvalidArgument(m) => Error::InvalidArgument(with(m)),
+            Error::NotFound(m) => Error::NotFound(with(m)),
+            Error::AlreadyExists(m) => Error::AlreadyExists(with(m)),
+            Error::ResourceExhausted(m) => Error::ResourceExhausted(with(m)),
+            Error::PermissionDenied(m) => Error::PermissionDenied(with(m)),
+            Error::FailedPrecondition(m) => Error::FailedPrecondition(with(m)),
+            Error::Unimplemented(m) => Error::Unimplemented(with(m)),
+            Error::Aborted(m) => Error::Aborted(with(m)),
+        }
+    }
+
     /// The same failure as a whole-RPC gRPC status.
     pub fn to_status(&self) -> tonic::Status {
         tonic::Status::new(tonic::Code::from_i32(self.code() as i32), self.to_string())

@@ -13,13 +13,20 @@
 //! batch leaves no trace, and packets never observe half of a batch.
 
 pub mod arbitration;
+pub mod cells;
 pub mod device;
+pub mod digest;
 pub mod error;
 pub mod live;
+pub mod load;
 pub mod packet_io;
+pub mod pre;
+pub mod profile;
 pub mod schema;
 pub mod service;
 pub mod translate;
+pub mod write;
 
 pub use error::Error;
+pub use load::{apply_write_request, parse_write_request};
 pub use service::{API_VERSION, PortSink, Service};

@@ -39,6 +39,15 @@ pub struct ActionIds {
     pub param_ids: Vec<u32>,
 }
 
+/// An action profile or selector.
+#[derive(Debug, Clone)]
+pub struct ProfileIds {
+    pub handle: Handle<Extern>,
+    pub selector: bool,
+    /// Largest weighted size of a group (P4Info `max_group_size`, else the profile's size).
+    pub max_group_size: u32,
+}
+
 /// Id maps for one committed config.
 #[derive(Debug, Clone, Default)]
 pub struct Schema {
@@ -48,6 +57,12 @@ pub struct Schema {
     pub action_ids: HashMap<Handle<Action>, u32>,
     /// Indexed counters by P4Info id.
     pub counters: HashMap<u32, Handle<Extern>>,
+    pub meters: HashMap<u32, Handle<Extern>>,
+    pub registers: HashMap<u32, Handle<Extern>>,
+    pub profiles: HashMap<u32, ProfileIds>,
+    pub profile_ids: HashMap<Handle<Extern>, u32>,
+    pub digests: HashMap<u32, Handle<Extern>>,
+    pub digest_ids: HashMap<Handle<Extern>, u32>,
 }
 
 fn name(p: &Option<p4i::Preamble>) -> (u32, &str) {
@@ -145,17 +160,96 @@ impl Schema {
             );
             s.table_ids.insert(h, id);
         }
-        for c in &info.counters {
-            let (id, n) = name(&c.preamble);
+        let find = |what: &str, pre: &Option<p4i::Preamble>, ok: fn(&ExternKind) -> bool| {
+            let (id, n) = name(pre);
             match p.extern_by_name(n) {
-                Some(h) if matches!(p.externs[h].kind, ExternKind::Counter { .. }) => {
-                    s.counters.insert(id, h);
+                Some(h) if ok(&p.externs[h].kind) => Ok((id, h)),
+                _ => Err(format!(
+                    "P4Info {what} `{n}` (id {id}) is not in the pipeline"
+                )),
+            }
+        };
+        for c in &info.counters {
+            let (id, h) = find("counter", &c.preamble, |k| {
+                matches!(k, ExternKind::Counter { .. })
+            })?;
+            s.counters.insert(id, h);
+        }
+        for m in &info.meters {
+            let (id, h) = find("meter", &m.preamble, |k| {
+                matches!(k, ExternKind::Meter { .. })
+            })?;
+            s.meters.insert(id, h);
+        }
+        for r in &info.registers {
+            let (id, h) = find("register", &r.preamble, |k| {
+                matches!(k, ExternKind::Register { .. })
+            })?;
+            s.registers.insert(id, h);
+        }
+        for d in &info.digests {
+            let (id, h) = find("digest", &d.preamble, |k| {
+                matches!(k, ExternKind::Digest { .. })
+            })?;
+            s.digests.insert(id, h);
+            s.digest_ids.insert(h, id);
+        }
+        for a in &info.action_profiles {
+            let (id, h) = find("action profile", &a.preamble, |k| {
+                matches!(
+                    k,
+                    ExternKind::ActionProfile { .. } | ExternKind::ActionSelector { .. }
+                )
+            })?;
+            let (size, selector) = match p.externs[h].kind {
+                ExternKind::ActionSelector { size, .. } => (size, true),
+                ExternKind::ActionProfile { size } => (size, false),
+                _ => (0, false),
+            };
+            if a.with_selector != selector {
+                return Err(format!(
+                    "action profile `{}`: P4Info says with_selector {}, the pipeline {selector}",
+                    p.externs[h].name, a.with_selector
+                ));
+            }
+            let max_group_size = match u32::try_from(a.max_group_size) {
+                Ok(m) if m > 0 => m.min(size),
+                _ => size,
+            };
+            s.profiles.insert(
+                id,
+                ProfileIds {
+                    handle: h,
+                    selector,
+                    max_group_size,
+                },
+            );
+            s.profile_ids.insert(h, id);
+        }
+        for (what, direct) in info
+            .direct_counters
+            .iter()
+            .map(|c| ("direct counter", (&c.preamble, c.direct_table_id)))
+            .chain(
+                info.direct_meters
+                    .iter()
+                    .map(|m| ("direct meter", (&m.preamble, m.direct_table_id))),
+            )
+        {
+            let (pre, table_id) = direct;
+            let (id, n) = name(pre);
+            let t = s.tables.get(&table_id).map(|t| &p.tables[t.handle]);
+            let attached = t.and_then(|t| {
+                if what == "direct counter" {
+                    t.direct_counter
+                } else {
+                    t.direct_meter
                 }
-                _ => {
-                    return Err(format!(
-                        "P4Info counter `{n}` (id {id}) is not in the pipeline"
-                    ));
-                }
+            });
+            if attached.is_none_or(|h| p.externs[h].name != n) {
+                return Err(format!(
+                    "P4Info {what} `{n}` (id {id}) is not attached to table id {table_id} in the pipeline"
+                ));
             }
         }
         Ok(s)

@@ -8,6 +8,7 @@
 //! path.
 
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
@@ -32,6 +33,19 @@ pub const API_VERSION: &str = "1.5.0";
 /// Entities per ReadResponse message.
 const READ_CHUNK: usize = 1000;
 
+/// Shortest and longest sleep of the digest timer: lists are sent at most this late after
+/// their `max_timeout_ns`, and a configuration written meanwhile is seen this soon.
+const DIGEST_TICK: std::time::Duration = std::time::Duration::from_millis(1);
+const DIGEST_IDLE: std::time::Duration = std::time::Duration::from_millis(50);
+
+fn send_digests(arbitration: &Arbitration, lists: Vec<v1::DigestList>) {
+    for l in lists {
+        arbitration.to_primary(v1::StreamMessageResponse {
+            update: Some(v1::stream_message_response::Update::Digest(l)),
+        });
+    }
+}
+
 type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
 
 /// Where packets leaving data ports go (the live-port layer, or a test).
@@ -45,6 +59,7 @@ struct Shared {
     ports: Mutex<Option<PortSink>>,
     output: Mutex<Output>,
     start: Instant,
+    digest_timer: AtomicBool,
 }
 
 /// One device's P4Runtime service; clones share the device.
@@ -72,6 +87,7 @@ impl Service {
                 ports: Mutex::new(None),
                 output: Mutex::new(Output::default()),
                 start: Instant::now(),
+                digest_timer: AtomicBool::new(false),
             }),
         }
     }
@@ -99,22 +115,20 @@ impl Service {
     /// no pipeline is set. Packets to the CPU port go to the primary as packet-in.
     pub fn inject(&self, port: u16, data: &[u8]) -> bool {
         let s = &*self.shared;
-        let now = s.start.elapsed().as_nanos() as u64;
         let mut out = lock(&s.output);
         out.clear();
-        let (cpu, info) = {
+        let mut lists = Vec::new();
+        let info = {
             let mut d = lock(&s.device);
-            let Some(sw) = d.switch_mut() else {
+            if !d.process(port, data, self.now_ns(), &mut out, &mut lists) {
                 return false;
-            };
-            sw.process(port, data, now, &mut out, None);
-            let info = d.config().map(|c| c.info.clone());
-            (s.cpu_port, info)
+            }
+            d.config().map(|c| c.info.clone())
         };
         let ports = lock(&s.ports);
         let arbitration = lock(&s.arbitration);
         for p in out.packets() {
-            if Some(p.port) == cpu {
+            if Some(p.port) == s.cpu_port {
                 if let Some(pin) = info.as_ref().and_then(|i| packet_io::decode_in(i, &p.data)) {
                     arbitration.to_primary(v1::StreamMessageResponse {
                         update: Some(v1::stream_message_response::Update::Packet(pin)),
@@ -129,7 +143,38 @@ impl Service {
                 let _ = sink.send(p.clone());
             }
         }
+        send_digests(&arbitration, lists);
         true
+    }
+
+    /// Nanoseconds on the packet path's clock.
+    fn now_ns(&self) -> u64 {
+        self.shared.start.elapsed().as_nanos() as u64
+    }
+
+    /// Sends digest lists whose timeout passed; started with the first digest configuration
+    /// and ending when the service is dropped.
+    fn start_digest_timer(&self) {
+        if self.shared.digest_timer.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let weak = Arc::downgrade(&self.shared);
+        tokio::spawn(async move {
+            loop {
+                let Some(shared) = weak.upgrade() else { return };
+                let service = Service { shared };
+                let now = service.now_ns();
+                let mut lists = Vec::new();
+                let next = lock(&service.shared.device).digests_due(now, &mut lists);
+                send_digests(&lock(&service.shared.arbitration), lists);
+                drop(service);
+                let wait = next.map_or(DIGEST_IDLE, |t| {
+                    std::time::Duration::from_nanos(t.saturating_sub(now))
+                        .clamp(DIGEST_TICK, DIGEST_IDLE)
+                });
+                tokio::time::sleep(wait).await;
+            }
+        });
     }
 
     fn check_device(&self, device_id: u64) -> Result<(), Status> {
@@ -196,7 +241,14 @@ impl Service {
                 }
                 self.packet_out(&p)
             }
-            Some(Update::DigestAck(_)) => Err(Error::Unimplemented("digests".into())),
+            Some(Update::DigestAck(a)) => {
+                if lock(&self.shared.arbitration).primary() != Some(key) {
+                    return Err(Error::PermissionDenied(
+                        "only the primary may acknowledge digests".into(),
+                    ));
+                }
+                lock(&self.shared.device).digest_ack(&a)
+            }
             Some(Update::Other(_)) | None => Err(Error::InvalidArgument(
                 "empty or unknown stream message".into(),
             )),
@@ -245,8 +297,17 @@ impl P4Runtime for Service {
         let atomicity = v1::write_request::Atomicity::try_from(r.atomicity).map_err(|_| {
             Error::InvalidArgument(format!("atomicity {} is invalid", r.atomicity)).to_status()
         })?;
+        if r.updates.iter().any(|u| {
+            matches!(
+                u.entity.as_ref().and_then(|e| e.entity.as_ref()),
+                Some(v1::entity::Entity::DigestEntry(_))
+            )
+        }) {
+            self.start_digest_timer();
+        }
+        let now = self.now_ns();
         let results = lock(&self.shared.device)
-            .write(&r.updates, atomicity)
+            .write(&r.updates, atomicity, now)
             .map_err(|e| e.to_status())?;
         if results.iter().all(Result::is_ok) {
             Ok(Response::new(v1::WriteResponse {}))
@@ -346,8 +407,18 @@ impl P4Runtime for Service {
                     msg.update,
                     Some(v1::stream_message_request::Update::Arbitration(_))
                 );
-                let packet = match &msg.update {
-                    Some(v1::stream_message_request::Update::Packet(p)) => Some(p.clone()),
+                // What a stream error about this message carries back.
+                let details = match &msg.update {
+                    Some(v1::stream_message_request::Update::Packet(p)) => {
+                        Some(v1::stream_error::Details::PacketOut(v1::PacketOutError {
+                            packet_out: Some(p.clone()),
+                        }))
+                    }
+                    Some(v1::stream_message_request::Update::DigestAck(a)) => Some(
+                        v1::stream_error::Details::DigestListAck(v1::DigestListAckError {
+                            digest_list_ack: Some(*a),
+                        }),
+                    ),
                     _ => None,
                 };
                 if let Err(e) = service.stream_message(key, msg) {
@@ -361,11 +432,7 @@ impl P4Runtime for Service {
                             v1::StreamError {
                                 canonical_code: e.code() as i32,
                                 message: e.to_string(),
-                                details: packet.map(|p| {
-                                    v1::stream_error::Details::PacketOut(v1::PacketOutError {
-                                        packet_out: Some(p),
-                                    })
-                                }),
+                                details,
                                 ..Default::default()
                             },
                         )),

@@ -843,8 +843,8 @@ async fn many_clients_malformed_updates_and_a_vanishing_primary() {
                 "update type 0 is invalid".to_string()
             ),
             (
-                Code::Unimplemented as i32,
-                "only table entries can be written so far".to_string()
+                Code::InvalidArgument as i32,
+                "register entries exist for every index and can only be modified".to_string()
             ),
         ]
     );

@@ -196,29 +196,27 @@ pub fn update_errors(status: &tonic::Status) -> Vec<(i32, String)> {
 }
 
 pub fn id_of(info: &p4i::P4Info, kind: &str, name: &str) -> u32 {
-    let pre = |p: &Option<p4i::Preamble>| p.clone().unwrap();
-    let found = match kind {
-        "table" => info
-            .tables
-            .iter()
-            .map(|t| pre(&t.preamble))
-            .find(|p| p.name == name),
-        "action" => info
-            .actions
-            .iter()
-            .map(|a| pre(&a.preamble))
-            .find(|p| p.name == name),
-        "counter" => info
-            .counters
-            .iter()
-            .map(|c| pre(&c.preamble))
-            .find(|p| p.name == name),
+    let preambles: Vec<&Option<p4i::Preamble>> = match kind {
+        "table" => info.tables.iter().map(|x| &x.preamble).collect(),
+        "action" => info.actions.iter().map(|x| &x.preamble).collect(),
+        "counter" => info.counters.iter().map(|x| &x.preamble).collect(),
+        "direct_counter" => info.direct_counters.iter().map(|x| &x.preamble).collect(),
+        "meter" => info.meters.iter().map(|x| &x.preamble).collect(),
+        "direct_meter" => info.direct_meters.iter().map(|x| &x.preamble).collect(),
+        "register" => info.registers.iter().map(|x| &x.preamble).collect(),
+        "action_profile" => info.action_profiles.iter().map(|x| &x.preamble).collect(),
+        "digest" => info.digests.iter().map(|x| &x.preamble).collect(),
         "packet" => info
             .controller_packet_metadata
             .iter()
-            .map(|c| pre(&c.preamble))
-            .find(|p| p.name == name),
-        _ => None,
+            .map(|x| &x.preamble)
+            .collect(),
+        _ => Vec::new(),
     };
-    found.unwrap_or_else(|| panic!("no {kind} {name}")).id
+    preambles
+        .into_iter()
+        .flatten()
+        .find(|p| p.name == name)
+        .unwrap_or_else(|| panic!("no {kind} {name}"))
+        .id
 }
