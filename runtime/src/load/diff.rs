@@ -1,6 +1,6 @@
 //! The changes that take a device from what it holds to the desired entries, by entry key.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use ddsr_proto::p4::v1;
 
@@ -27,6 +27,9 @@ pub struct Change {
     pub entry: v1::TableEntry,
     /// For a modify, the entry as the device holds it.
     pub previous: Option<v1::TableEntry>,
+    /// A delete made before every write because its table has no room for the new entries
+    /// next to the old ones (see [`super::order`]).
+    pub early: bool,
 }
 
 impl Change {
@@ -34,6 +37,7 @@ impl Change {
     pub fn phase(&self) -> Phase {
         match self.op {
             Op::Insert | Op::Modify => Phase::write(self.tier),
+            Op::Delete if self.early => Phase::room(self.tier),
             Op::Delete => Phase::delete(self.tier),
         }
     }
@@ -79,6 +83,7 @@ pub fn diff(schema: &Schema, desired: &[v1::TableEntry], current: &[v1::TableEnt
             tier: tier_of(e.table_id),
             entry: e.clone(),
             previous,
+            early: false,
         };
         match held.get_mut(&key(e)) {
             Some((i, seen)) => {
@@ -108,9 +113,37 @@ pub fn diff(schema: &Schema, desired: &[v1::TableEntry], current: &[v1::TableEnt
             tier: tier_of(e.table_id),
             entry: e.clone(),
             previous: None,
+            early: false,
         });
     }
+    make_room(schema, current, &mut out.changes);
     // Stable: within a phase, desired order for writes and device order for deletes.
     out.changes.sort_by_key(Change::phase);
     out
+}
+
+/// Marks the deletes of every table that cannot hold its held entries plus its inserts as
+/// early, so they run before the inserts.
+fn make_room(schema: &Schema, current: &[v1::TableEntry], changes: &mut [Change]) {
+    let mut held: HashMap<u32, u64> = HashMap::new();
+    for e in current.iter().filter(|e| !e.is_default_action) {
+        *held.entry(e.table_id).or_default() += 1;
+    }
+    let mut inserts: HashMap<u32, u64> = HashMap::new();
+    for c in changes.iter().filter(|c| c.op == Op::Insert) {
+        *inserts.entry(c.entry.table_id).or_default() += 1;
+    }
+    let full: HashSet<u32> = inserts
+        .iter()
+        .filter(|(id, n)| {
+            let size = schema.tables.get(id).map_or(0, |t| t.size);
+            size > 0 && held.get(id).copied().unwrap_or(0) + **n > size
+        })
+        .map(|(id, _)| *id)
+        .collect();
+    for c in changes.iter_mut() {
+        if c.op == Op::Delete && full.contains(&c.entry.table_id) {
+            c.early = true;
+        }
+    }
 }

@@ -12,8 +12,13 @@
 //!
 //! Inserts and modifies go tier 0, 1, 2 (a pool's buckets exist before the VIP entry that
 //! uses them); deletes go after every insert and modify, tier 2, 1, 0 (a VIP entry goes before
-//! its buckets). A Write request holds changes of one tier and one direction only, because a
-//! device may apply the updates of one request in any order.
+//! its buckets). A Write request holds changes of one phase only, because a device may apply
+//! the updates of one request in any order.
+//!
+//! One exception, because the compiler sizes tables to exactly what they hold: when a table
+//! (its P4Info `size`) has no room for its new entries next to the old ones, that table's
+//! deletes go first of all (phase `Room`, tier 2, 1, 0). The load can then complete; flows of
+//! the entries deleted early (which the new state drops anyway) lose them a little sooner.
 
 /// A table's place in the order; lower tiers are written first and deleted last.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -38,6 +43,8 @@ pub fn tier(table_name: &str) -> Tier {
 /// A step of a load: one direction in one tier.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Phase {
+    /// Deletes that make room in full tables, before anything else.
+    Room(std::cmp::Reverse<Tier>),
     /// Inserts and modifies of a tier.
     Write(Tier),
     /// Deletes of a tier.
@@ -45,14 +52,18 @@ pub enum Phase {
 }
 
 impl Phase {
-    /// Phases sort in the order they are applied: every write phase by rising tier, then every
-    /// delete phase by falling tier.
+    /// Phases sort in the order they are applied: room-making deletes by falling tier, every
+    /// write phase by rising tier, then every delete phase by falling tier.
     pub fn write(tier: Tier) -> Phase {
         Phase::Write(tier)
     }
 
     pub fn delete(tier: Tier) -> Phase {
         Phase::Delete(std::cmp::Reverse(tier))
+    }
+
+    pub fn room(tier: Tier) -> Phase {
+        Phase::Room(std::cmp::Reverse(tier))
     }
 }
 
@@ -80,7 +91,9 @@ mod tests {
     #[test]
     fn phases_apply_writes_up_then_deletes_down() {
         let mut phases = vec![
+            Phase::room(Tier::Target),
             Phase::delete(Tier::Target),
+            Phase::room(Tier::Entry),
             Phase::write(Tier::Entry),
             Phase::delete(Tier::Entry),
             Phase::write(Tier::Target),
@@ -91,6 +104,8 @@ mod tests {
         assert_eq!(
             phases,
             [
+                Phase::room(Tier::Entry),
+                Phase::room(Tier::Target),
                 Phase::write(Tier::Target),
                 Phase::write(Tier::Service),
                 Phase::write(Tier::Entry),

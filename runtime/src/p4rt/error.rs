@@ -11,11 +11,11 @@ use super::code_name;
 pub enum P4rtError {
     #[error("`{0}` is not a valid gRPC address")]
     Address(String),
-    #[error("cannot connect to {target}: {source}")]
+    #[error("cannot connect to {target}: {reason}")]
     Connect {
         target: String,
-        #[source]
-        source: tonic::transport::Error,
+        /// The transport error with its causes (tonic's own text is just "transport error").
+        reason: String,
     },
     #[error("{target} did not answer the arbitration within {seconds} s")]
     ArbitrationTimeout { target: String, seconds: u64 },
@@ -23,7 +23,7 @@ pub enum P4rtError {
     StreamClosed,
     #[error("the device refused the stream: {code}: {message}")]
     StreamError { code: String, message: String },
-    #[error("not primary on {target}: election id {ours} lost{}: {code}: {message}", primary.map(|p| format!(" to {p}")).unwrap_or_default())]
+    #[error("not primary on {target} with election id {ours}{}: {code}: {message}", primary.map(|p| format!(" (the device answers with {p})")).unwrap_or_default())]
     NotPrimary {
         target: String,
         ours: u128,
@@ -37,6 +37,18 @@ pub enum P4rtError {
         /// Boxed: a status is large and errors travel through every `Result` of a load.
         status: Box<tonic::Status>,
     },
+}
+
+/// An error and its causes, `outer: inner: ...`.
+pub(super) fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut next = e.source();
+    while let Some(cause) = next {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        next = cause.source();
+    }
+    text
 }
 
 /// One update's error in a failed Write, in request order.

@@ -55,13 +55,10 @@ impl Client {
         let endpoint = Endpoint::from_shared(target.uri())
             .map_err(|_| P4rtError::Address(name.clone()))?
             .connect_timeout(HANDSHAKE_TIMEOUT);
-        let channel = endpoint
-            .connect()
-            .await
-            .map_err(|source| P4rtError::Connect {
-                target: name.clone(),
-                source,
-            })?;
+        let channel = endpoint.connect().await.map_err(|e| P4rtError::Connect {
+            target: name.clone(),
+            reason: error::chain(&e),
+        })?;
         let mut rpc = P4RuntimeClient::new(channel)
             .max_decoding_message_size(MAX_MESSAGE)
             .max_encoding_message_size(MAX_MESSAGE);

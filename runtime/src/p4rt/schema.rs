@@ -15,11 +15,13 @@ pub struct Field {
     pub bitwidth: u32,
 }
 
-/// A table: its name and match fields by id.
+/// A table: its name, match fields by id and capacity.
 #[derive(Debug, Clone)]
 pub struct Table {
     pub name: String,
     pub fields: HashMap<u32, Field>,
+    /// Entries the table holds at most; 0 when the P4Info does not say.
+    pub size: u64,
 }
 
 /// An action: its name and parameter names by id.
@@ -61,6 +63,7 @@ impl Schema {
                 Table {
                     name: pre.name.clone(),
                     fields,
+                    size: u64::try_from(t.size).unwrap_or(0),
                 },
             );
         }
