@@ -14,7 +14,7 @@ use ddsr_pipeline::Pipeline;
 use ddsr_proto::p4::config::v1 as p4i;
 use ddsr_proto::p4::v1;
 use ddsr_softswitch::{Switch, offline, pcap, stf};
-use ddsr_softswitch_server::live::PortSpec;
+use ddsr_softswitch_server::live::{self, PortSpec};
 
 use super::p4::FrontArgs;
 
@@ -63,8 +63,9 @@ struct RunArgs {
     p4info: Option<PathBuf>,
     #[command(flatten)]
     front: FrontArgs,
-    /// Table entries to install first: offline, a JSON array in the shared entry model
-    /// (`entries.json`); live, a P4Runtime WriteRequest in text format (`entries.txtpb`).
+    /// Table entries to install first: a JSON array in the shared entry model
+    /// (docs/pipeline-ir.md); live also a P4Runtime WriteRequest in text format
+    /// (`entries.txtpb` of `ddsr compile`).
     #[arg(long, value_name = "FILE")]
     entries: Option<PathBuf>,
     /// Live: switch port N is the interface IFACE, e.g. `--port 1=veth0` (repeatable).
@@ -179,8 +180,8 @@ fn install_entries(sw: &mut Switch, file: &Path) -> Result<usize> {
     let text = read(file)?;
     if !text.trim_start().starts_with('[') {
         bail!(
-            "{}: offline runs load a JSON array in the entry model (`entries.json` of `ddsr \
-             compile`); WriteRequests (`entries.txtpb`) load in live mode",
+            "{}: offline runs load a JSON array in the shared entry model; WriteRequests \
+             (`entries.txtpb`) load in live mode (--port)",
             file.display()
         );
     }
@@ -244,34 +245,61 @@ fn run_pcaps(a: &RunArgs) -> Result<ExitCode> {
 }
 
 fn run_live(a: &RunArgs) -> Result<ExitCode> {
-    let config = if a.program.p4.is_none() && a.program.pipeline.is_none() {
-        None
-    } else {
-        let Some(loaded) = load(&a.program, a.p4info.as_deref(), &a.front)? else {
-            return Ok(ExitCode::FAILURE);
-        };
-        let Some(p4info) = loaded.p4info else {
-            bail!(
-                "P4Runtime needs the P4Info of --pipeline: add --p4info p4info.txtpb \
-                 (written by `ddsr compile` or `ddsr p4 info`)"
-            );
-        };
-        Some(v1::ForwardingPipelineConfig {
-            p4info: Some(p4info),
-            p4_device_config: loaded.pipeline.to_json().into_bytes(),
-            cookie: None,
-        })
-    };
-    if a.entries.is_some() && config.is_none() {
-        bail!("--entries needs a program (--p4 or --pipeline) to install them into");
+    if a.program.p4.is_none() && a.program.pipeline.is_none() {
+        if a.entries.is_some() {
+            bail!("--entries needs a program (--p4 or --pipeline) to install them into");
+        }
+        return super::softswitch_serve::serve(
+            &a.device,
+            None,
+            None,
+            &a.ports,
+            super::softswitch_serve::Banner::Ports,
+        );
     }
+    let Some(loaded) = load(&a.program, a.p4info.as_deref(), &a.front)? else {
+        return Ok(ExitCode::FAILURE);
+    };
+    let Some(p4info) = loaded.p4info else {
+        bail!(
+            "P4Runtime needs the P4Info of --pipeline: add --p4info p4info.txtpb \
+             (written by `ddsr compile` or `ddsr p4 info`)"
+        );
+    };
+    let entries = match &a.entries {
+        None => None,
+        Some(file) => Some(live_entries(file, &p4info, &loaded.pipeline)?),
+    };
+    let config = v1::ForwardingPipelineConfig {
+        p4info: Some(p4info),
+        p4_device_config: loaded.pipeline.to_json().into_bytes(),
+        cookie: None,
+    };
     super::softswitch_serve::serve(
         &a.device,
-        config.as_ref(),
-        a.entries.as_deref(),
+        Some(&config),
+        entries.as_ref(),
         &a.ports,
         super::softswitch_serve::Banner::Ports,
     )
+}
+
+/// The `--entries` of a live run as the WriteRequest the device loads through its server: a
+/// WriteRequest in text format as it is, a JSON array in the entry model as inserts.
+fn live_entries(
+    file: &Path,
+    p4info: &p4i::P4Info,
+    pipeline: &Pipeline,
+) -> Result<v1::WriteRequest> {
+    let text = read(file)?;
+    if !text.trim_start().starts_with('[') {
+        return ddsr_proto::text::from_text(&text)
+            .with_context(|| format!("cannot read the WriteRequest in {}", file.display()));
+    }
+    let entries: Vec<ddsr_pipeline::TableEntry> = serde_json::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("{}:{}:{}: {e}", file.display(), e.line(), e.column()))?;
+    live::preload::inserts(p4info, pipeline, &entries)
+        .map_err(|e| anyhow::anyhow!("the P4Info does not describe the program: {e}"))
 }
 
 fn run_stf(a: &StfArgs) -> Result<ExitCode> {

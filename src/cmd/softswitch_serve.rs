@@ -4,11 +4,11 @@
 
 use std::fmt::Write as _;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, anyhow};
 use clap::Args;
 use ddsr_proto::p4::v1;
 use ddsr_softswitch_server::Service;
@@ -78,13 +78,13 @@ pub fn run(a: &Serve) -> Result<ExitCode> {
     serve(&a.device, config.as_ref(), None, &[], Banner::Device)
 }
 
-/// Runs the device until SIGINT or SIGTERM: commits `config`, loads `entries` (a WriteRequest
-/// in text format) through the device's own gRPC server, attaches `ports`, serves gRPC and,
+/// Runs the device until SIGINT or SIGTERM: commits `config`, writes `entries` through the
+/// device's own gRPC server, attaches `ports`, serves gRPC and,
 /// when asked, metrics; then stops everything and prints the counter summary.
 pub fn serve(
     d: &DeviceArgs,
     config: Option<&v1::ForwardingPipelineConfig>,
-    entries: Option<&Path>,
+    entries: Option<&v1::WriteRequest>,
     ports: &[PortSpec],
     banner: Banner,
 ) -> Result<ExitCode> {
@@ -94,21 +94,6 @@ pub fn serve(
             .commit(c)
             .map_err(|e| anyhow!("cannot commit the program: {e}"))?;
     }
-    let entries = entries
-        .map(|file| {
-            let text = std::fs::read_to_string(file)
-                .with_context(|| format!("cannot read {}", file.display()))?;
-            if text.trim_start().starts_with('[') {
-                bail!(
-                    "{}: live mode loads a P4Runtime WriteRequest (`entries.txtpb` of `ddsr \
-                     compile`); JSON entry arrays load only offline (--pcap-in)",
-                    file.display()
-                );
-            }
-            ddsr_proto::text::from_text::<v1::WriteRequest>(&text)
-                .with_context(|| format!("cannot read the WriteRequest in {}", file.display()))
-        })
-        .transpose()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -128,7 +113,7 @@ pub fn serve(
                     let _ = stopped.await;
                 }),
         );
-        if let Some(req) = &entries {
+        if let Some(req) = entries {
             let n = live::preload::write(local, d.device_id, req)
                 .await
                 .context("loading --entries")?;
