@@ -266,7 +266,7 @@ parser P(packet_in pkt, out hs_t hdr, inout meta_t meta, inout standard_metadata
 control V(inout hs_t hdr, inout meta_t meta) {{ apply {{ }} }}
 control I(inout hs_t hdr, inout meta_t meta, inout standard_metadata_t sm) {{
     apply {{
-        hdr.s[meta.a].f = 1;
+        if (hdr.s[meta.a].f == 1) {{ meta.b = 2; }}
     }}
 }}
 control E(inout hs_t hdr, inout meta_t meta, inout standard_metadata_t sm) {{ apply {{ }} }}
@@ -276,7 +276,8 @@ V1Switch(P(), V(), I(), E(), C(), D()) main;
 "#
     );
     let (parsed, r) = build(&src);
-    let diags = r.expect_err("a run-time stack index cannot be lowered");
+    // Run-time indices are expanded in assignments and calls, not in conditions.
+    let diags = r.expect_err("a run-time stack index in a condition");
     assert_eq!(diags.len(), 1, "{diags:#?}");
     assert_eq!(diags[0].code.0, 400);
     let (file, span) = diags[0].position().unwrap();
@@ -284,7 +285,7 @@ V1Switch(P(), V(), I(), E(), C(), D()) main;
     assert_eq!(text, "meta.a");
     let (line, col) = parsed.sources.line_col(file, span.start);
     let expected_line = src[..src.find("hdr.s[meta.a]").unwrap()].lines().count();
-    assert_eq!((line, col), (expected_line, 15));
+    assert_eq!((line, col), (expected_line, 19));
 }
 
 #[test]
@@ -346,4 +347,39 @@ fn user_externs_may_be_instantiated_but_their_methods_not_called() {
     let (line, col) = parsed.sources.line_col(file, span.start);
     let expected_line = src[..src.find("box.seal").unwrap()].lines().count();
     assert_eq!((line, col), (expected_line, 13));
+}
+
+#[test]
+fn loops_that_cannot_be_unrolled_are_reported_where_they_start() {
+    let three_part = r#"
+    apply {
+        for (bit<8> i = 0; i < 4; i = i + 1) { meta.a = meta.a + 1; }
+    }"#;
+    let src = program(SIMPLE_PARSER, three_part);
+    let (parsed, r) = build(&src);
+    let diags = r.expect_err("three-part loops are not unrolled");
+    assert_eq!(diags.len(), 1, "{diags:#?}");
+    assert_eq!(diags[0].code.0, 400);
+    assert!(
+        diags[0].message.contains("three-part `for` loop"),
+        "{}",
+        diags[0].message
+    );
+    let (file, span) = diags[0].position().unwrap();
+    let line = src[..src.find("for (bit<8>").unwrap()].lines().count();
+    assert_eq!(parsed.sources.line_col(file, span.start), (line, 9));
+    // A range loop whose end is read from the packet.
+    let runtime_end = r#"
+    apply {
+        for (bit<8> i in 0..meta.a) { meta.a = meta.a + i; }
+    }"#;
+    let src = program(SIMPLE_PARSER, runtime_end);
+    let (parsed, r) = build(&src);
+    let diags = r.expect_err("run-time loop bounds");
+    assert_eq!(diags.len(), 1, "{diags:#?}");
+    assert_eq!(diags[0].code.0, 400);
+    let (file, span) = diags[0].position().unwrap();
+    let line = src[..src.find("for (bit<8>").unwrap()].lines().count();
+    let col = src.lines().nth(line - 1).unwrap().find("meta.a)").unwrap() + 1;
+    assert_eq!(parsed.sources.line_col(file, span.start), (line, col));
 }

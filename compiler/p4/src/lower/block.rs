@@ -392,6 +392,17 @@ impl Lowerer<'_> {
                 });
                 break;
             }
+            if i + 1 < list.len()
+                && let Some(cond) = self.jump_guard(*s)
+            {
+                let rest = self.stmts(&list[i + 1..]);
+                out.push(IrStmt::If {
+                    cond,
+                    then: rest,
+                    els: Vec::new(),
+                });
+                break;
+            }
         }
         out
     }

@@ -168,14 +168,22 @@ impl Lowerer<'_> {
                         loc,
                     ));
                 };
-                let i = match self.c.value_of(*index) {
-                    Some(Value::Int(i)) => usize::try_from(i).ok(),
-                    _ => {
-                        return Err(Error::unsupported(
-                            "a header stack index that is not a compile-time constant",
-                            self.loc(*index),
-                        ));
-                    }
+                let i = match (self.index_choice.get(&e), self.c.value_of(*index)) {
+                    (Some(k), _) => Some(*k),
+                    (None, Some(Value::Int(i))) => usize::try_from(i).ok(),
+                    // A range loop's variable: a constant in each unrolled iteration.
+                    _ => match self.operand(*index, out)? {
+                        Operand::Value(IrExpr::Const { value, .. }, _) => {
+                            usize::try_from(value).ok()
+                        }
+                        _ => {
+                            return Err(Error::unsupported(
+                                "a run-time header stack index here (only in assignments and \
+                                 calls)",
+                                self.loc(*index),
+                            ));
+                        }
+                    },
                 };
                 match i.and_then(|i| elements.get(i)) {
                     Some(p) => Ok(Operand::Place(p.clone())),
@@ -311,6 +319,7 @@ impl Lowerer<'_> {
             Some(Def::Param { owner, index }) => self.params.get(&(owner, index)).cloned(),
             Some(Def::CtorParam { owner, index }) => self.ctor_params.get(&(owner, index)).cloned(),
             Some(Def::Decl(d)) => self.vars.get(&d).cloned(),
+            Some(Def::ForVar(s)) => self.for_vars.get(&s).cloned(),
             _ => None,
         };
         match binding {
@@ -411,7 +420,7 @@ impl Lowerer<'_> {
     }
 
     /// A fresh scalar of type `ty` in the current block's locals.
-    fn temp(&mut self, name: &str, ty: Ty) -> ddsr_pipeline::FieldRef {
+    pub(super) fn temp(&mut self, name: &str, ty: Ty) -> ddsr_pipeline::FieldRef {
         let mut area = self
             .area
             .take()

@@ -20,6 +20,7 @@ mod block;
 mod error;
 mod expr;
 mod externs;
+mod loops;
 mod package;
 mod parser;
 mod stmt;
@@ -171,6 +172,12 @@ pub(crate) struct Lowerer<'a> {
     area: Option<Area>,
     inline: Option<Inline>,
     ctx: Ctx,
+    /// What each `for (x in ...)` variable is bound to in the iteration being unrolled.
+    for_vars: HashMap<Handle<crate::ast::Stmt>, Binding>,
+    /// The `break`/`continue` flags of the innermost loop being unrolled.
+    loop_flags: Option<loops::LoopFlags>,
+    /// The element chosen for each run-time stack index in the branch being lowered.
+    index_choice: HashMap<Handle<crate::ast::Expr>, usize>,
     /// The user metadata struct and its storage, for `@field_list`.
     meta: Option<(Handle<Decl>, storage::Place)>,
     origins: Origins,
@@ -213,6 +220,9 @@ impl<'a> Lowerer<'a> {
             area: None,
             inline: None,
             ctx: Ctx::Control,
+            for_vars: HashMap::new(),
+            loop_flags: None,
+            index_choice: HashMap::new(),
             meta: None,
             origins: Origins::default(),
             errors: Vec::new(),

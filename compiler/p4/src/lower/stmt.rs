@@ -14,12 +14,12 @@ use crate::sema::{Builtin, CallTarget, Def, Member, Type};
 impl Lowerer<'_> {
     /// Lowers one statement into `out`; errors are reported and lowering goes on.
     pub(super) fn stmt(&mut self, s: Handle<Stmt>, out: &mut Vec<IrStmt>) {
-        if let Err(e) = self.stmt_inner(s, out) {
+        if let Err(e) = self.stmt_with_indices(s, out) {
             self.report(e);
         }
     }
 
-    fn stmt_inner(&mut self, s: Handle<Stmt>, out: &mut Vec<IrStmt>) -> Result<()> {
+    pub(super) fn stmt_inner(&mut self, s: Handle<Stmt>, out: &mut Vec<IrStmt>) -> Result<()> {
         let p = self.p;
         let loc = p.stmts.loc(s);
         match &p.stmts[s] {
@@ -102,9 +102,16 @@ impl Lowerer<'_> {
             },
             Stmt::Empty => Ok(()),
             Stmt::Decl(d) => self.local_decl(*d, out),
-            Stmt::For { .. } | Stmt::ForIn { .. } | Stmt::Break | Stmt::Continue => {
-                Err(Error::unsupported("loops", loc))
-            }
+            Stmt::ForIn {
+                collection, body, ..
+            } => self.for_in(s, *collection, *body, loc, out),
+            Stmt::Break => self.jump(true, loc, out),
+            Stmt::Continue => self.jump(false, loc, out),
+            Stmt::For { .. } => Err(Error::unsupported(
+                "a three-part `for` loop (loops `for (T x in a..b)` and `for (T x in stack)` \
+                 are unrolled)",
+                loc,
+            )),
         }
     }
 
