@@ -459,7 +459,22 @@ async fn pipeline_push_decisions() {
     // Another program: IfDifferent pushes it and loads everything.
     let s = converge(&target(&addr), &ingress, &opts()).await.unwrap();
     assert!(s.pipeline_pushed);
+    assert!(
+        !s.pipeline_reconciled,
+        "srv-1's entries do not fit in-1's program"
+    );
     assert_eq!(s.inserted, ingress.entries.len());
+    assert_eq!(read_back(&addr).await, expected(&ingress));
+    // The same program in other bytes (another cookie): reconciled, every entry kept.
+    let mut respelled = ingress.clone();
+    respelled.device_config.as_mut().unwrap().push(b'\n');
+    assert_ne!(respelled.cookie(), ingress.cookie());
+    let s = converge(&target(&addr), &respelled, &opts()).await.unwrap();
+    assert_eq!(
+        (s.pipeline_pushed, s.pipeline_reconciled, s.writes()),
+        (true, true, 0)
+    );
+    assert_eq!(s.unchanged, ingress.entries.len());
     assert_eq!(read_back(&addr).await, expected(&ingress));
     let s = converge(&target(&addr), &ingress, &never).await.unwrap();
     assert_eq!((s.pipeline_pushed, s.writes()), (false, 0));
@@ -469,9 +484,10 @@ async fn pipeline_push_decisions() {
     };
     let s = converge(&target(&addr), &ingress, &always).await.unwrap();
     assert_eq!(
-        (s.pipeline_pushed, s.inserted),
-        (true, ingress.entries.len())
+        (s.pipeline_pushed, s.pipeline_reconciled, s.inserted),
+        (true, false, ingress.entries.len())
     );
+    assert_eq!(read_back(&addr).await, expected(&ingress));
     let mut no_config = ingress.clone();
     no_config.device_config = None;
     let err = converge(&target(&addr), &no_config, &always)

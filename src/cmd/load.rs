@@ -31,7 +31,8 @@ pub struct Load {
     #[arg(long, value_name = "H,L", default_value = "0,1")]
     election_id: String,
     /// Set the forwarding pipeline first: `always` (the flag alone; clears the device's
-    /// entries), `if-different` (when the device runs another program or none), `never`.
+    /// entries), `if-different` (when the device runs another program or none; keeps the
+    /// entries that fit the new program when the device can reconcile), `never`.
     #[arg(
         long,
         value_enum,
@@ -148,10 +149,12 @@ fn print_diff(schema: &Schema, diff: &[Change]) {
 }
 
 fn line(args: &Load, s: &Summary) -> String {
-    let pipeline = match (s.pipeline_pushed, args.dry_run) {
-        (true, false) => "pipeline pushed; ",
-        (true, true) => "pipeline would be pushed; ",
-        (false, _) => "",
+    let pipeline = match (s.pipeline_pushed, s.pipeline_reconciled, args.dry_run) {
+        (true, true, false) => "pipeline pushed, entries kept; ",
+        (true, false, false) => "pipeline pushed; ",
+        (true, true, true) => "pipeline would be pushed, entries kept; ",
+        (true, false, true) => "pipeline would be pushed; ",
+        (false, ..) => "",
     };
     let dry = if args.dry_run {
         " (dry run, nothing written)"

@@ -1,6 +1,7 @@
 //! Converging one device to a host's compiled entries.
 //!
-//! [`converge`] becomes primary, pushes the pipeline when asked or needed, reads every entry
+//! [`converge`] becomes primary, pushes the pipeline when asked or needed (reconciling the
+//! device's entries into the new program when it can), reads every entry
 //! of every table the P4Info names (and the default entries the desired set sets), compares by
 //! entry key ([`key`]: table, canonical match fields, priority) and applies inserts, modifies
 //! and deletes in batches in the order [`order`] documents. Entries are compared and written
@@ -20,6 +21,8 @@ use std::collections::HashSet;
 use ddsr_proto::p4::v1;
 use indicatif::{ProgressBar, ProgressStyle};
 
+use v1::set_forwarding_pipeline_config_request::Action as SetAction;
+
 use crate::artifacts::HostArtifacts;
 use crate::p4rt::schema::Schema;
 use crate::p4rt::{Client, P4rtError, update_errors};
@@ -33,7 +36,8 @@ pub enum PushPipeline {
     /// Never; the device must already run the program.
     Never,
     /// When the device has no pipeline, or its cookie (or, without a cookie, its P4Info)
-    /// differs from the artifacts'.
+    /// differs from the artifacts'. A device that has one gets RECONCILE_AND_COMMIT first
+    /// (entries kept, then converged); if it refuses, VERIFY_AND_COMMIT and a full load.
     IfDifferent,
     /// Always; the push clears every entry, so the load then inserts everything.
     Always,
@@ -70,6 +74,8 @@ impl Default for LoadOptions {
 #[derive(Debug, Clone, Default)]
 pub struct Summary {
     pub pipeline_pushed: bool,
+    /// The push kept the device's entries (RECONCILE_AND_COMMIT); with `dry_run`, assumed.
+    pub pipeline_reconciled: bool,
     pub inserted: usize,
     pub modified: usize,
     pub deleted: usize,
@@ -231,7 +237,7 @@ pub async fn converge(
             None => c.p4info.as_ref() != Some(&desired.p4info),
         }),
         PushPipeline::Never => {
-            let held = held.ok_or_else(|| LoadError::NoPipeline {
+            let held = held.as_ref().ok_or_else(|| LoadError::NoPipeline {
                 target: target.to_string(),
             })?;
             check_same_tables(target, &schema, held.p4info.as_ref())?;
@@ -241,14 +247,30 @@ pub async fn converge(
     if push && desired.device_config.is_none() {
         return Err(LoadError::NoDeviceConfig);
     }
-    let current = if push {
+    let config = v1::ForwardingPipelineConfig {
+        p4info: Some(desired.p4info.clone()),
+        p4_device_config: desired.device_config.clone().unwrap_or_default(),
+        cookie: Some(v1::forwarding_pipeline_config::Cookie { cookie }),
+    };
+    // A program change with entries in place (another table size, say) is hitless when the
+    // device can carry its entries over; only `Always`, or a device that cannot, starts empty.
+    let reconcile = push && opts.push_pipeline == PushPipeline::IfDifferent && held.is_some();
+    let reconciled = reconcile
+        && (opts.dry_run
+            || match client
+                .set_pipeline(config.clone(), SetAction::ReconcileAndCommit)
+                .await
+            {
+                Ok(()) => true,
+                Err(e) => {
+                    tracing::info!(target = client.target(), error = %e, "reconcile refused; committing afresh");
+                    false
+                }
+            });
+    let current = if push && !reconciled {
         if !opts.dry_run {
             client
-                .set_pipeline(v1::ForwardingPipelineConfig {
-                    p4info: Some(desired.p4info.clone()),
-                    p4_device_config: desired.device_config.clone().unwrap_or_default(),
-                    cookie: Some(v1::forwarding_pipeline_config::Cookie { cookie }),
-                })
+                .set_pipeline(config, SetAction::VerifyAndCommit)
                 .await?;
         }
         // A freshly committed pipeline holds no entries.
@@ -259,6 +281,7 @@ pub async fn converge(
     let diff = diff::diff(&schema, &wanted, &current);
     let mut summary = Summary {
         pipeline_pushed: push,
+        pipeline_reconciled: reconciled,
         unchanged: diff.unchanged,
         ..Summary::default()
     };

@@ -177,16 +177,18 @@ impl Client {
         }
     }
 
-    /// Verifies and commits `config`, which clears every entry of the device.
+    /// Sets the device's pipeline to `config`: VERIFY_AND_COMMIT clears every entry,
+    /// RECONCILE_AND_COMMIT keeps the entries that fit the new program (or fails, changing
+    /// nothing).
     pub async fn set_pipeline(
         &mut self,
         config: v1::ForwardingPipelineConfig,
+        action: v1::set_forwarding_pipeline_config_request::Action,
     ) -> Result<(), P4rtError> {
-        use v1::set_forwarding_pipeline_config_request::Action;
         let request = v1::SetForwardingPipelineConfigRequest {
             device_id: self.device_id,
             election_id: Some(self.election_id),
-            action: Action::VerifyAndCommit as i32,
+            action: action as i32,
             config: Some(config),
             ..Default::default()
         };
