@@ -365,7 +365,7 @@ fn web_tcp_ipv4_request_response_across_servers() {
             )
         })
         .collect();
-    let servers = request_and_response(&policy, &out, "web-https", &clients);
+    let servers = request_and_response(policy, out, "web-https", &clients);
     assert!(
         servers.len() >= 2,
         "24 flows should reach several servers, reached {servers:?}"
@@ -376,9 +376,9 @@ fn web_tcp_ipv4_request_response_across_servers() {
 fn web_acl_allows_office_and_denies_others_with_counters() {
     let (policy, out) = policy("web.yaml");
     let server = "srv-a";
-    let s = host_addr(&policy, server, false);
-    let vi = vip_index(&policy, "web-https");
-    let mut nic = switch(&out, server);
+    let s = host_addr(policy, server, false);
+    let vi = vip_index(policy, "web-https");
+    let mut nic = switch(out, server);
     let at_server = |src: [u8; 4], sport: u16| Flow {
         src: IpAddr::from(src),
         dst: s,
@@ -451,7 +451,7 @@ fn multi_tenant_udp_ipv4_and_tcp_ipv6() {
         ..tcp4(src, sport, [203, 0, 113, 53], 53)
     })
     .collect();
-    request_and_response(&policy, &out, "shop-dns", &dns);
+    request_and_response(policy, out, "shop-dns", &dns);
     // TCP over IPv6 to the media VIP (ACL default allow, one embargoed prefix denied).
     let media: Vec<Flow> = (0..12u16)
         .map(|i| Flow {
@@ -464,15 +464,15 @@ fn multi_tenant_udp_ipv4_and_tcp_ipv6() {
             dport: 443,
         })
         .collect();
-    let servers = request_and_response(&policy, &out, "media", &media);
+    let servers = request_and_response(policy, out, "media", &media);
     assert!(servers.len() == 2, "both media servers used: {servers:?}");
 }
 
 #[test]
 fn udp_without_checksum_keeps_zero() {
     let (policy, out) = policy("multi-tenant.yaml");
-    let ingress_name = first_host(&policy, Role::Ingress);
-    let mut ingress = switch(&out, &ingress_name);
+    let ingress_name = first_host(policy, Role::Ingress);
+    let mut ingress = switch(out, &ingress_name);
     let c = Flow {
         proto: 17,
         ..tcp4([198, 51, 100, 10], 33_000, [203, 0, 113, 53], 53)
@@ -491,8 +491,8 @@ fn corrupted_ipv4_header_is_dropped_by_every_role() {
     let mut bad = frame(tcp4([198, 51, 100, 7], 5555, [203, 0, 113, 10], 443), false);
     bad[24] ^= 0x01;
     for role in [Role::Ingress, Role::Server, Role::Egress] {
-        let name = first_host(&policy, role);
-        let mut sw = switch(&out, &name);
+        let name = first_host(policy, role);
+        let mut sw = switch(out, &name);
         assert_eq!(
             send(&mut sw, 0, &bad),
             vec![],
