@@ -44,8 +44,19 @@ async fn publish_text(s: &dyn Store, text: &str) -> u64 {
 /// Waits until the host's status reports `revision` applied without error and the device
 /// holds exactly `want`.
 async fn applied(s: &dyn Store, switch: &Switch, host: &str, revision: u64, want: &[Vec<u8>]) {
+    applied_within(Duration::from_secs(60), s, switch, host, revision, want).await;
+}
+
+async fn applied_within(
+    limit: Duration,
+    s: &dyn Store,
+    switch: &Switch,
+    host: &str,
+    revision: u64,
+    want: &[Vec<u8>],
+) {
     eventually(
-        Duration::from_secs(60),
+        limit,
         &format!("{host} applies revision {revision}"),
         || async {
             let st = status_of(s, host).await?;
@@ -240,7 +251,9 @@ async fn an_agent_killed_mid_load_converges_on_rerun_with_no_duplicates_or_orpha
     };
     let tmp = tempfile::tempdir().unwrap();
     let s = dir_store(&tmp).await;
-    let switch = Switch::start().await;
+    // 30 ms per Write of 1,000 entries: the load takes at least 6 s (0.6 s in debug builds),
+    // so the kill below lands in its middle on any machine.
+    let switch = Switch::slowed(Duration::from_millis(30)).await;
     // Revision 1 (a small one) first, so that the big load also has entries to delete.
     let small = policy(&SERVERS, 257, 1);
     let rev1 = publish_text(&*s, &small).await;
@@ -286,7 +299,7 @@ async fn an_agent_killed_mid_load_converges_on_rerun_with_no_duplicates_or_orpha
         Duration::from_secs(60),
         1000,
     );
-    applied(&*s, &switch, "in-1", rev2, &want).await;
+    applied_within(Duration::from_secs(180), &*s, &switch, "in-1", rev2, &want).await;
     let st = status_of(&*s, "in-1").await.unwrap();
     assert!(!st.pipeline_pushed, "the same program stays: {st:?}");
     assert_eq!(st.entries, want.len());

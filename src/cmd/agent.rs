@@ -6,6 +6,7 @@ use std::time::Duration;
 use clap::Args;
 use ddsr_runtime::agent::{self, Config};
 use ddsr_runtime::load::{LoadOptions, PushPipeline};
+use ddsr_runtime::store;
 use ddsr_runtime::target::{Target, parse_election_id};
 
 use super::publish::{StoreArgs, runtime};
@@ -95,11 +96,22 @@ pub fn run(args: Agent) -> ExitCode {
         }
     };
     rt.block_on(async {
-        let store = match args.store.open().await {
-            Ok(s) => s,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return ExitCode::FAILURE;
+        // etcd with credentials is contacted at open: while it is down, keep trying (a bad URL
+        // or unreadable certificate file is final).
+        let store = loop {
+            match args.store.open().await {
+                Ok(s) => break s,
+                Err(e @ store::Error::Etcd(_)) => {
+                    eprintln!("cannot reach the store, retrying in 2 s: {e}");
+                    tokio::select! {
+                        () = tokio::time::sleep(Duration::from_secs(2)) => {}
+                        () = shutdown() => return ExitCode::SUCCESS,
+                    }
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::FAILURE;
+                }
             }
         };
         eprintln!(

@@ -139,14 +139,22 @@ pub struct Switch {
     pub addr: std::net::SocketAddr,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
+    write_delay: Duration,
 }
 
 impl Switch {
     pub async fn start() -> Switch {
+        Switch::slowed(Duration::ZERO).await
+    }
+
+    /// A device that waits `write_delay` before each Write request, so that a test can catch
+    /// a load in the middle however fast the machine is.
+    pub async fn slowed(write_delay: Duration) -> Switch {
         let mut s = Switch {
             addr: "127.0.0.1:0".parse().unwrap(),
             stop: None,
             task: None,
+            write_delay,
         };
         s.restart().await;
         s
@@ -160,12 +168,18 @@ impl Switch {
 
     pub async fn restart(&mut self) {
         assert!(self.task.is_none(), "the switch is running");
-        let service = ddsr_softswitch_server::Service::new(1, None);
+        let service = Slowed {
+            inner: ddsr_softswitch_server::Service::new(1, None),
+            write_delay: self.write_delay,
+        };
+        let service = ddsr_proto::P4RuntimeServer::new(service)
+            .max_decoding_message_size(ddsr_softswitch_server::service::MAX_MESSAGE)
+            .max_encoding_message_size(ddsr_softswitch_server::service::MAX_MESSAGE);
         let incoming = tonic::transport::server::TcpIncoming::bind(self.addr).unwrap();
         self.addr = incoming.local_addr().unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let server = tonic::transport::Server::builder()
-            .add_service(service.server())
+            .add_service(service)
             .serve_with_incoming_shutdown(incoming, async {
                 let _ = stopped.await;
             });
@@ -220,6 +234,70 @@ impl Switch {
         }
         out.sort();
         Some(out)
+    }
+}
+
+/// The softswitch's P4Runtime service with a delay before each Write.
+#[derive(Clone)]
+struct Slowed {
+    inner: ddsr_softswitch_server::Service,
+    write_delay: Duration,
+}
+
+#[tonic::async_trait]
+impl ddsr_proto::P4Runtime for Slowed {
+    async fn write(
+        &self,
+        request: tonic::Request<ddsr_proto::p4::v1::WriteRequest>,
+    ) -> Result<tonic::Response<ddsr_proto::p4::v1::WriteResponse>, tonic::Status> {
+        tokio::time::sleep(self.write_delay).await;
+        self.inner.write(request).await
+    }
+
+    type ReadStream = <ddsr_softswitch_server::Service as ddsr_proto::P4Runtime>::ReadStream;
+
+    async fn read(
+        &self,
+        request: tonic::Request<ddsr_proto::p4::v1::ReadRequest>,
+    ) -> Result<tonic::Response<Self::ReadStream>, tonic::Status> {
+        self.inner.read(request).await
+    }
+
+    async fn set_forwarding_pipeline_config(
+        &self,
+        request: tonic::Request<ddsr_proto::p4::v1::SetForwardingPipelineConfigRequest>,
+    ) -> Result<
+        tonic::Response<ddsr_proto::p4::v1::SetForwardingPipelineConfigResponse>,
+        tonic::Status,
+    > {
+        self.inner.set_forwarding_pipeline_config(request).await
+    }
+
+    async fn get_forwarding_pipeline_config(
+        &self,
+        request: tonic::Request<ddsr_proto::p4::v1::GetForwardingPipelineConfigRequest>,
+    ) -> Result<
+        tonic::Response<ddsr_proto::p4::v1::GetForwardingPipelineConfigResponse>,
+        tonic::Status,
+    > {
+        self.inner.get_forwarding_pipeline_config(request).await
+    }
+
+    type StreamChannelStream =
+        <ddsr_softswitch_server::Service as ddsr_proto::P4Runtime>::StreamChannelStream;
+
+    async fn stream_channel(
+        &self,
+        request: tonic::Request<tonic::Streaming<ddsr_proto::p4::v1::StreamMessageRequest>>,
+    ) -> Result<tonic::Response<Self::StreamChannelStream>, tonic::Status> {
+        self.inner.stream_channel(request).await
+    }
+
+    async fn capabilities(
+        &self,
+        request: tonic::Request<ddsr_proto::p4::v1::CapabilitiesRequest>,
+    ) -> Result<tonic::Response<ddsr_proto::p4::v1::CapabilitiesResponse>, tonic::Status> {
+        self.inner.capabilities(request).await
     }
 }
 
