@@ -77,7 +77,7 @@ impl Lowerer<'_> {
             brk: flag(self, "break", has_jump(p, body, &Stmt::Break))?,
             cont: flag(self, "continue", has_jump(p, body, &Stmt::Continue))?,
         };
-        let outer = std::mem::replace(&mut self.loop_flags, Some(flags));
+        let outer = self.loop_flags.replace(flags);
         let saved = self.for_vars.remove(&s);
         if let Some(b) = flags.brk {
             out.push(set(b, false));
