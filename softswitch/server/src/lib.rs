@@ -24,9 +24,11 @@ pub mod pre;
 pub mod profile;
 pub mod schema;
 pub mod service;
+pub mod tls;
 pub mod translate;
 pub mod write;
 
 pub use error::Error;
 pub use load::{apply_write_request, parse_write_request};
-pub use service::{API_VERSION, PortSink, Service};
+pub use service::{API_VERSION, MAX_MESSAGE, PortSink, Service};
+pub use tls::{Tls, TlsError};

@@ -53,7 +53,11 @@ pub async fn start(cpu_port: Option<u16>) -> (Service, String) {
 impl Client {
     /// Connects, opens the stream and sends an arbitration update with `election_id`.
     pub async fn connect(address: &str, election_id: u128) -> Client {
-        let mut rpc = P4RuntimeClient::connect(address.to_string()).await.unwrap();
+        // Answers may be as large as the server's limit.
+        let mut rpc = P4RuntimeClient::connect(address.to_string())
+            .await
+            .unwrap()
+            .max_decoding_message_size(ddsr_softswitch_server::MAX_MESSAGE);
         let (stream, rx) = mpsc::unbounded_channel();
         let replies = rpc
             .stream_channel(UnboundedReceiverStream::new(rx))
