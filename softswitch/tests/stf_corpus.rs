@@ -158,3 +158,50 @@ fn bad_commands_report_their_line() {
             .contains("ambiguous")
     );
 }
+
+#[test]
+fn digest_log_and_profile_failures_are_reported() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/stf");
+    let digests = program(&root.join("digest_log")).unwrap();
+    let probe = "000000000002 000000000001 88b5 09 01 000000000000 0000 0000 00000000";
+    // A wrong digest value and a log line that differs.
+    let text = format!(
+        "packet 3 {probe}\nexpect 1 {probe}\nexpect_digest learn_t 0x1 0x3 0x8\nexpect_log a=9 b=2\n"
+    );
+    let r = run_text(digests.clone(), &text);
+    assert_eq!(
+        r.failures,
+        vec![
+            "digest 1 (expected at line 3) differs: expected `learn_t 0x1 0x3 0x8`, found `learn_t 0x1 0x3 0x9`",
+            "log 1 (expected at line 4) differs: expected `a=9 b=2`, found `a=9 b=1`",
+        ]
+    );
+    // Digests and logs nobody expected fail like unexpected packets.
+    let r = run_text(digests, &format!("packet 3 {probe}\nexpect 1 {probe}\n"));
+    assert_eq!(
+        r.failures,
+        vec![
+            "unexpected digest 1: `learn_t 0x1 0x3 0x9`",
+            "unexpected log 1: `a=9 b=1`",
+        ]
+    );
+    let profiles = program(&root.join("action_profiles")).unwrap();
+    let r = run_text(
+        profiles,
+        "add by_profile hdr.probe.a:1 to_port(port:1, v:0)\nmember_add nope 1 to_port(port:1, v:0)\ngroup_add prof 1 1\nmeter_config prof 0 1 1 1 1\n",
+    );
+    assert_eq!(r.failures.len(), 4, "{:#?}", r.failures);
+    assert!(
+        r.failures[0]
+            .starts_with("line 1: expected `member(ID)` or `group(ID)`, found `to_port(...)`"),
+        "{}",
+        r.failures[0]
+    );
+    assert_eq!(r.failures[1], "line 2: no extern named `nope`");
+    assert!(r.failures[2].starts_with("line 3: "), "{}", r.failures[2]);
+    assert!(
+        r.failures[3].starts_with("line 4: ") && r.failures[3].contains("meter"),
+        "{}",
+        r.failures[3]
+    );
+}
