@@ -292,6 +292,10 @@ fn try_run(a: &Demo) -> Result<ExitCode> {
             let _ = fs::remove_dir_all(&dir);
             Ok(ExitCode::SUCCESS)
         }
+        Err(e) if INTERRUPTED.load(Ordering::SeqCst) => {
+            let _ = fs::remove_dir_all(&dir);
+            Err(e)
+        }
         Err(e) => {
             // The lab inside the failed run has already been dropped and removed; the work
             // directory keeps the logs that explain the failure.
@@ -743,8 +747,14 @@ fn traffic(r: &Running, a: &Demo, h: &Hosts, ir: &Policy, out: &Path) -> Result<
     for (what, addr, v) in &report {
         println!("\n{what} -> {addr}");
         println!(
-            "  requests {}  ok {}  failed {}",
-            v["requested"], v["ok"], v["failed"]
+            "  requests {}  ok {}  failed {}{}",
+            v["requested"],
+            v["ok"],
+            v["failed"],
+            v["seconds"].as_f64().map_or(String::new(), |s| format!(
+                "  in {s:.1} s ({:.0}/s)",
+                v["requested"].as_f64().unwrap_or(0.0) / s.max(1e-9)
+            ))
         );
         if let Some(b) = v["backends"].as_object() {
             let ok = v["ok"].as_u64().unwrap_or(0).max(1) as f64;
@@ -753,7 +763,7 @@ fn traffic(r: &Running, a: &Demo, h: &Hosts, ir: &Policy, out: &Path) -> Result<
                 println!("  {name:<8} {n:>6}  {:5.1}%", 100.0 * n as f64 / ok);
             }
         }
-        if let Some(l) = v.get("latency_us") {
+        if let Some(l) = v.get("latency_us").filter(|_| v["ok"].as_u64() > Some(0)) {
             println!(
                 "  latency  p50 {:.2} ms  p90 {:.2} ms  p99 {:.2} ms",
                 l["p50"].as_f64().unwrap_or(0.0) / 1000.0,
