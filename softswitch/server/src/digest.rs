@@ -130,6 +130,9 @@ pub fn read(
     Ok(())
 }
 
+/// A sent list: when it was sent and its digests.
+type SentList = (u64, Vec<Vec<u128>>);
+
 struct Pending {
     since_ns: u64,
     values: Vec<Vec<u128>>,
@@ -141,8 +144,8 @@ pub struct Digests {
     pending: HashMap<u32, Pending>,
     /// Sent digests not yet acknowledged: when they were sent.
     unacked: HashMap<(u32, Vec<u128>), u64>,
-    /// Sent lists awaiting their ack: when they were sent and their digests.
-    unacked_lists: HashMap<(u32, u64), (u64, Vec<Vec<u128>>)>,
+    /// Sent lists awaiting their ack, by (digest id, list id).
+    unacked_lists: HashMap<(u32, u64), SentList>,
     next_list: u64,
 }
 

@@ -18,7 +18,7 @@ use crate::schema::ProfileIds;
 use crate::translate;
 use crate::write::{Extras, Op, Undo, Writer};
 
-fn profile<'s>(c: &'s crate::schema::Schema, id: u32) -> Result<&'s ProfileIds, Error> {
+fn profile(c: &crate::schema::Schema, id: u32) -> Result<&ProfileIds, Error> {
     c.profiles
         .get(&id)
         .ok_or_else(|| Error::NotFound(format!("no action profile with id {id}")))
