@@ -7,14 +7,15 @@ use std::process::ExitCode;
 use clap::Args;
 use ddsr_diag::{Diagnostic, SourceMap, render_text};
 use ddsr_tables::back::{Artifact, manifest};
+use ddsr_tables::buckets::{Buckets, Previous};
 use ddsr_tables::compile::{self, Options, Output};
 
 /// Compile policies into per-host artifacts: program.p4, p4info.txtpb, pipeline.json (the
 /// program lowered for the softswitch), entries.txtpb (a P4Runtime WriteRequest), entries.json,
 /// bmv2.cli for BMv2 hosts, and OUT/manifest.json.
 ///
-/// One policy writes OUT/<host>/...; several write OUT/<policy name>/<host>/.... OUT is
-/// replaced as a whole, and only when every policy compiled. Formats: docs/compile.md.
+/// One policy writes OUT/<host>/... and OUT/buckets.json; several write OUT/<policy name>/....
+/// OUT is replaced as a whole, and only when every policy compiled. Formats: docs/compile.md.
 #[derive(Args)]
 pub struct Compile {
     /// Policy files (YAML).
@@ -23,11 +24,32 @@ pub struct Compile {
     /// Output directory.
     #[arg(short, long, value_name = "OUT")]
     out: PathBuf,
+    /// A previous output directory: its buckets.json keeps each pool's buckets and backend ids
+    /// where they still hold, so removing a backend moves only that backend's buckets.
+    #[arg(long, value_name = "OLD_OUT")]
+    previous: Option<PathBuf>,
 }
 
 /// Reads, checks and compiles one policy; diagnostics go to `err`.
 pub fn load(
     path: &Path,
+    err: &mut dyn Write,
+    color: bool,
+) -> Option<(ddsr_policy::Policy, String, Output)> {
+    load_with(path, &Options::default(), err, color)
+}
+
+/// Reads a previous revision's `buckets.json` (`ddsr_tables::buckets`); the error names the file.
+pub fn previous(path: &Path) -> Result<Previous, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    Buckets::from_json(&text).map_err(|e| format!("`{}`: {e}", path.display()))
+}
+
+/// [`load`] with compile options (a previous revision's buckets).
+pub fn load_with(
+    path: &Path,
+    options: &Options,
     err: &mut dyn Write,
     color: bool,
 ) -> Option<(ddsr_policy::Policy, String, Output)> {
@@ -37,8 +59,11 @@ pub fn load(
     let _ = err.write_all(render_text(&sources, &diags, color).as_bytes());
     let policy = policy?;
     let text = sources.source(policy.file).to_string();
-    match compile::compile(&policy, &Options::default()) {
-        Ok(out) => Some((policy, text, out)),
+    match compile::compile(&policy, options) {
+        Ok(out) => {
+            let _ = err.write_all(render_text(&sources, &out.warnings, color).as_bytes());
+            Some((policy, text, out))
+        }
         Err(problems) => {
             let problems: Vec<Diagnostic> = problems;
             let _ = err.write_all(render_text(&sources, &problems, color).as_bytes());
@@ -61,15 +86,26 @@ pub fn run(args: Compile) -> ExitCode {
     let mut hashed = Vec::new();
     let mut ok = true;
     for path in &args.policies {
-        let Some((_, text, out)) = load(path, &mut err, color) else {
-            let _ = writeln!(err, "{}: failed", path.display());
-            ok = false;
-            continue;
-        };
         let prefix = if many {
             format!("{}/", stem(path))
         } else {
             String::new()
+        };
+        let mut options = Options::default();
+        if let Some(old) = &args.previous {
+            match previous(&old.join(format!("{prefix}buckets.json"))) {
+                Ok(p) => options.previous = Some(p),
+                Err(e) => {
+                    let _ = writeln!(err, "error: {e}");
+                    ok = false;
+                    continue;
+                }
+            }
+        }
+        let Some((_, text, out)) = load_with(path, &options, &mut err, color) else {
+            let _ = writeln!(err, "{}: failed", path.display());
+            ok = false;
+            continue;
         };
         let entries: usize = out.hosts.iter().map(|h| h.entries.len()).sum();
         let _ = writeln!(

@@ -2,8 +2,9 @@
 //! atomic write of the artifact set.
 //!
 //! Output per host `H` (under `PREFIX/H/`): `program.p4`, `p4info.txtpb`, `pipeline.json`,
-//! `entries.txtpb`, `entries.json`, and `bmv2.cli` for BMv2 hosts; `manifest.json` at the top
-//! lists them all.
+//! `entries.txtpb`, `entries.json`, and `bmv2.cli` for BMv2 hosts; `PREFIX/buckets.json` (each
+//! pool's buckets and backend ids, the next revision's [`Options::previous`]); `manifest.json`
+//! at the top lists them all.
 //!
 //! Each host's `program.p4` is lowered by the P4 front end ([`crate::program`]); its pipeline is
 //! `pipeline.json`, its P4Info `p4info.txtpb`, and the plan's entries are resolved against that
@@ -25,6 +26,7 @@ use ddsr_policy::ir::Target;
 use ddsr_proto::p4::config::v1::P4Info;
 
 use crate::back::{self, Artifact};
+use crate::buckets::{Buckets, Previous};
 use crate::capacity::{self, Limits};
 use crate::plan::{self, HostPlan, Plan, resolve};
 use crate::program;
@@ -33,9 +35,16 @@ use crate::program;
 /// program: a compiler bug, reported, not panicked.
 pub const INTERNAL: Code = Code(446);
 
+/// A pool's Maglev table had another size in the previous revision: it is populated afresh
+/// (a warning).
+pub const REPOPULATED: Code = Code(447);
+
 #[derive(Debug, Clone, Default)]
 pub struct Options {
     pub limits: Limits,
+    /// The previous revision's `buckets.json` ([`crate::buckets::Buckets::from_json`]): pools
+    /// of unchanged size are updated from it with minimal disruption and backend ids are kept.
+    pub previous: Option<Previous>,
 }
 
 /// One host's resolved program and entries.
@@ -58,6 +67,10 @@ pub struct Host {
 pub struct Output {
     pub plan: Plan,
     pub hosts: Vec<Host>,
+    /// `buckets.json`: the input of the next revision's [`Options::previous`].
+    pub buckets: Buckets,
+    /// Warnings (E0447), with spans in the policy.
+    pub warnings: Vec<Diagnostic>,
 }
 
 /// The `sizes.p4` values a host needs: what its tables hold, at least 1 (P4 tables and counters
@@ -74,6 +87,7 @@ fn defines(plan: &Plan, host: &HostPlan, policy: &Policy) -> Vec<(&'static str, 
     };
     vec![
         ("DDSR_VIPS", (policy.vips.len() as u64).max(1)),
+        // Counter indices are backend ids, which may have gaps left by removed backends.
         ("DDSR_BACKENDS", (plan.ids.backends.len() as u64).max(1)),
         ("DDSR_BUCKETS", u64::from(plan.buckets.max(1))),
         ("DDSR_BUCKET_ENTRIES", most(["backends_v4", "backends_v6"])),
@@ -89,7 +103,8 @@ fn defines(plan: &Plan, host: &HostPlan, policy: &Policy) -> Vec<(&'static str, 
 
 /// Plans, checks and resolves `policy`; every problem is returned as a diagnostic.
 pub fn compile(policy: &Policy, options: &Options) -> Result<Output, Vec<Diagnostic>> {
-    let plan = plan::build(policy).map_err(|e| capacity::plan_errors(policy, &e))?;
+    let plan = plan::build(policy, options.previous.as_ref())
+        .map_err(|e| capacity::plan_errors(policy, &e))?;
     let problems = capacity::check(policy, &plan, &options.limits);
     if !problems.is_empty() {
         return Err(problems);
@@ -120,13 +135,46 @@ pub fn compile(policy: &Policy, options: &Options) -> Result<Output, Vec<Diagnos
             entries,
         });
     }
-    Ok(Output { plan, hosts })
+    let warnings = plan
+        .repopulated
+        .iter()
+        .map(|&(pool, before)| {
+            let ddsr_policy::ir::Hashing::Maglev { table_size } = policy.pools[pool].hashing;
+            Diagnostic::warning(
+                REPOPULATED,
+                format!(
+                    "pool `{}`: table_size changed from {before} to {table_size} since the \
+                     previous revision: its buckets are populated afresh",
+                    policy.pools[pool].name
+                ),
+            )
+            .primary(
+                policy.file,
+                policy.pools.span(pool),
+                "this pool's table_size",
+            )
+            .note("most of the pool's flows move to another backend")
+            .help(format!(
+                "keep table_size {before} to move only the buckets of changed backends"
+            ))
+        })
+        .collect();
+    let buckets = plan.buckets(policy);
+    Ok(Output {
+        plan,
+        hosts,
+        buckets,
+        warnings,
+    })
 }
 
 impl Output {
     /// Every artifact of every host, paths prefixed with `prefix` (empty, or `name/`).
     pub fn artifacts(&self, prefix: &str) -> Vec<Artifact> {
-        let mut out = Vec::new();
+        let mut out = vec![Artifact::new(
+            format!("{prefix}buckets.json"),
+            self.buckets.to_json(),
+        )];
         for h in &self.hosts {
             let dir = format!("{prefix}{}", h.plan.name);
             out.push(Artifact::new(format!("{dir}/program.p4"), h.source.clone()));

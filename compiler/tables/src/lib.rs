@@ -13,6 +13,7 @@
 //! truncates a table silently.
 
 pub mod back;
+pub mod buckets;
 pub mod capacity;
 pub mod compile;
 pub mod diff;

@@ -321,13 +321,29 @@ fn a_table_over_the_target_limit_names_table_limit_and_contributors() {
         bmv2: 1 << 24,
         tofino: 1 << 20,
     };
-    assert!(compile::compile(&p, &Options { limits }).is_ok());
+    assert!(
+        compile::compile(
+            &p,
+            &Options {
+                limits,
+                ..Options::default()
+            }
+        )
+        .is_ok()
+    );
     let limits = Limits {
         softswitch: 1 << 24,
         bmv2: 300,
         tofino: 1 << 20,
     };
-    let d = compile::compile(&p, &Options { limits }).unwrap_err();
+    let d = compile::compile(
+        &p,
+        &Options {
+            limits,
+            ..Options::default()
+        },
+    )
+    .unwrap_err();
     let text = render_text(&s, &d, false);
     assert_eq!(d.len(), 1, "{text}");
     assert!(

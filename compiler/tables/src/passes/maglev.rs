@@ -47,6 +47,12 @@ pub enum Error {
     BadSize { size: u32 },
     #[error("table size {size} is smaller than the {backends} weighted backends of the pool")]
     TooSmall { size: u32, backends: usize },
+    #[error("bucket {bucket} names backend {slot}, but there are {backends} backends")]
+    BadSlot {
+        bucket: usize,
+        slot: u32,
+        backends: usize,
+    },
 }
 
 /// A populated lookup table: bucket -> index into [`Table::backends`].
@@ -57,6 +63,33 @@ pub struct Table {
 }
 
 impl Table {
+    /// A table as a previous revision stored it: `slots[b]` indexes `backends`. The same
+    /// checks as for a populated table (size, names unique) and every slot in range, so
+    /// [`update`] can rely on the invariants.
+    pub fn from_parts(backends: Vec<Backend>, slots: Vec<u32>) -> Result<Table, Error> {
+        let size = u32::try_from(slots.len()).map_err(|_| Error::BadSize { size: u32::MAX })?;
+        let sorted = normalise(size, &backends)?;
+        let remap: Vec<u32> = backends
+            .iter()
+            .map(|b| sorted.iter().position(|x| x.name == b.name).unwrap_or(0) as u32)
+            .collect();
+        let slots = slots
+            .iter()
+            .enumerate()
+            .map(|(bucket, &slot)| {
+                remap.get(slot as usize).copied().ok_or(Error::BadSlot {
+                    bucket,
+                    slot,
+                    backends: backends.len(),
+                })
+            })
+            .collect::<Result<Vec<u32>, Error>>()?;
+        Ok(Table {
+            backends: sorted,
+            slots,
+        })
+    }
+
     /// Number of buckets.
     pub fn size(&self) -> u32 {
         self.slots.len() as u32

@@ -25,6 +25,7 @@ use ddsr_policy::Policy;
 use ddsr_policy::arena::Handle;
 use ddsr_policy::ir::{Acl, Family, Host, Pool, Role, Target, Vip};
 
+use crate::buckets::{self, Buckets, Previous};
 use crate::passes::acl::Matching;
 use crate::passes::maglev;
 
@@ -106,8 +107,9 @@ pub enum RuleRef {
 /// Ids shared by all hosts.
 #[derive(Debug, Clone, Default)]
 pub struct Ids {
-    /// `backend_id` -> (pool, host).
-    pub backends: Vec<(Handle<Pool>, Handle<Host>)>,
+    /// `backend_id` -> (pool, host); `None` for an id no backend has (an id a previous revision
+    /// gave to a backend that is gone stays free, so nobody else's counter changes meaning).
+    pub backends: Vec<Option<(Handle<Pool>, Handle<Host>)>>,
     /// `rule_id` -> meaning.
     pub rules: Vec<RuleRef>,
     backend_ids: HashMap<(Handle<Pool>, Handle<Host>), u32>,
@@ -117,13 +119,41 @@ pub struct Ids {
 }
 
 impl Ids {
-    fn new(policy: &Policy) -> Ids {
+    /// Backend ids: those a previous revision gave to a (pool, host) that still exists are kept;
+    /// the others take the lowest free ids in pool order, then host name order (so listing order
+    /// changes no id).
+    fn new(policy: &Policy, previous: Option<&Previous>) -> Ids {
         let mut ids = Ids::default();
+        let mut pairs = Vec::new();
         for (p, pool) in policy.pools.iter() {
-            // By host name, like the Maglev pass, so listing order changes no id.
             let mut hosts: Vec<Handle<Host>> = pool.backends.iter().map(|b| b.host).collect();
             hosts.sort_by(|a, b| policy.hosts[*a].name.cmp(&policy.hosts[*b].name));
-            ids.backends.extend(hosts.into_iter().map(|h| (p, h)));
+            pairs.extend(hosts.into_iter().map(|h| (p, h)));
+        }
+        let kept = |(p, h): (Handle<Pool>, Handle<Host>)| {
+            previous?.backend_id(&policy.pools[p].name, &policy.hosts[h].name)
+        };
+        for &pair in &pairs {
+            if let Some(id) = kept(pair) {
+                let id = id as usize;
+                if ids.backends.len() <= id {
+                    ids.backends.resize(id + 1, None);
+                }
+                ids.backends[id] = Some(pair);
+            }
+        }
+        let mut free = 0usize;
+        for &pair in &pairs {
+            if kept(pair).is_some() {
+                continue;
+            }
+            while ids.backends.get(free).is_some_and(Option::is_some) {
+                free += 1;
+            }
+            if ids.backends.len() <= free {
+                ids.backends.resize(free + 1, None);
+            }
+            ids.backends[free] = Some(pair);
         }
         for (a, acl) in policy.acls.iter() {
             ids.rules
@@ -136,7 +166,7 @@ impl Ids {
             .backends
             .iter()
             .enumerate()
-            .map(|(i, &k)| (k, i as u32))
+            .filter_map(|(i, k)| k.map(|k| (k, i as u32)))
             .collect();
         let mut base = 0u32;
         for (_, acl) in policy.acls.iter() {
@@ -191,6 +221,51 @@ pub struct Plan {
     pub maglev: Vec<maglev::Table>,
     /// Buckets per pool in the ingress programs.
     pub buckets: u32,
+    /// Pools a previous revision had at another size: populated afresh.
+    pub repopulated: Vec<Repopulated>,
+}
+
+/// A pool and the table size the previous revision had for it.
+pub type Repopulated = (Handle<Pool>, u32);
+
+impl Plan {
+    /// `buckets.json` of this plan: every pool's table and backend ids, for the next revision.
+    pub fn buckets(&self, policy: &Policy) -> Buckets {
+        let pools = policy
+            .pools
+            .iter()
+            .map(|(p, pool)| {
+                let t = &self.maglev[p.index()];
+                let backends = t
+                    .backends()
+                    .iter()
+                    .map(|b| {
+                        let host = pool
+                            .backends
+                            .iter()
+                            .map(|x| x.host)
+                            .find(|h| policy.hosts[*h].name == b.name)
+                            .expect("Maglev backends are the pool's hosts");
+                        buckets::Backend {
+                            host: b.name.clone(),
+                            weight: b.weight,
+                            backend_id: self
+                                .ids
+                                .backend_id(p, host)
+                                .expect("every backend of a pool has an id"),
+                        }
+                    })
+                    .collect();
+                buckets::Pool {
+                    pool: pool.name.clone(),
+                    size: t.size(),
+                    backends,
+                    buckets: t.slots().to_vec(),
+                }
+            })
+            .collect();
+        Buckets { format: 1, pools }
+    }
 }
 
 /// Problems that make a valid policy impossible to plan: the table compiler reports them with
@@ -240,24 +315,37 @@ pub fn bucket_count(policy: &Policy) -> u32 {
         .unwrap_or(1)
 }
 
-/// Maglev tables of all pools at the pool's own size.
-pub fn maglev_tables(policy: &Policy) -> Result<Vec<maglev::Table>, Error> {
-    policy
-        .pools
-        .iter()
-        .map(|(_, pool)| {
-            let ddsr_policy::ir::Hashing::Maglev { table_size } = pool.hashing;
-            let backends: Vec<maglev::Backend> = pool
-                .backends
-                .iter()
-                .map(|b| maglev::Backend::new(&policy.hosts[b.host].name, u32::from(b.weight)))
-                .collect();
-            maglev::populate(table_size, &backends).map_err(|e| Error::Maglev {
-                pool: pool.name.clone(),
-                message: e.to_string(),
-            })
-        })
-        .collect()
+/// Maglev tables of all pools at the pool's own size: updated from the previous revision's
+/// table where it has the same size (minimal disruption), populated afresh otherwise. Also the
+/// pools whose previous table had another size, with that size.
+pub fn maglev_tables(
+    policy: &Policy,
+    previous: Option<&Previous>,
+) -> Result<(Vec<maglev::Table>, Vec<Repopulated>), Error> {
+    let mut repopulated = Vec::new();
+    let mut tables = Vec::new();
+    for (p, pool) in policy.pools.iter() {
+        let ddsr_policy::ir::Hashing::Maglev { table_size } = pool.hashing;
+        let backends: Vec<maglev::Backend> = pool
+            .backends
+            .iter()
+            .map(|b| maglev::Backend::new(&policy.hosts[b.host].name, u32::from(b.weight)))
+            .collect();
+        let before = previous.and_then(|x| x.table(&pool.name));
+        let table = match before {
+            Some(t) if t.size() == table_size => maglev::update(t, &backends),
+            Some(t) => {
+                repopulated.push((p, t.size()));
+                maglev::populate(table_size, &backends)
+            }
+            None => maglev::populate(table_size, &backends),
+        };
+        tables.push(table.map_err(|e| Error::Maglev {
+            pool: pool.name.clone(),
+            message: e.to_string(),
+        })?);
+    }
+    Ok((tables, repopulated))
 }
 
 /// The backend host owning `bucket` (of the program's `buckets`) in `pool`'s Maglev table.
@@ -323,10 +411,11 @@ fn action_of(prefix: &str, f: Family) -> &'static str {
     panic!("schema has action `{name}`")
 }
 
-/// Builds the plan of every host. All problems are returned, not only the first.
-pub fn build(policy: &Policy) -> Result<Plan, Vec<Error>> {
+/// Builds the plan of every host, keeping what `previous` decided where it still holds. All
+/// problems are returned, not only the first.
+pub fn build(policy: &Policy, previous: Option<&Previous>) -> Result<Plan, Vec<Error>> {
     let mut errors = Vec::new();
-    let ids = Ids::new(policy);
+    let ids = Ids::new(policy, previous);
     let id_limit = 1usize << ID_BITS;
     for (what, n) in [
         ("the VIPs", policy.vips.len()),
@@ -367,11 +456,11 @@ pub fn build(policy: &Policy) -> Result<Plan, Vec<Error>> {
             });
         }
     }
-    let tables = match maglev_tables(policy) {
+    let (tables, repopulated) = match maglev_tables(policy, previous) {
         Ok(t) => t,
         Err(e) => {
             errors.push(e);
-            Vec::new()
+            (Vec::new(), Vec::new())
         }
     };
     if !errors.is_empty() {
@@ -413,6 +502,7 @@ pub fn build(policy: &Policy) -> Result<Plan, Vec<Error>> {
         hosts,
         maglev: tables,
         buckets,
+        repopulated,
     })
 }
 
