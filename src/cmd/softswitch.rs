@@ -57,15 +57,15 @@ struct Program {
 struct RunArgs {
     #[command(flatten)]
     program: Program,
-    /// The P4Info of `--pipeline` (text format, as `ddsr compile` or `ddsr p4 info` write it);
-    /// live mode needs it for P4Runtime.
+    /// The P4Info of `--pipeline` (text format, as `ddsr compile` or `ddsr p4 info` write it):
+    /// live mode needs it for P4Runtime, offline mode for `--entries` in text format.
     #[arg(long, value_name = "FILE", requires = "pipeline")]
     p4info: Option<PathBuf>,
     #[command(flatten)]
     front: FrontArgs,
     /// Table entries to install first: a JSON array in the shared entry model
-    /// (docs/pipeline-ir.md); live also a P4Runtime WriteRequest in text format
-    /// (`entries.txtpb` of `ddsr compile`).
+    /// (docs/pipeline-ir.md) or a P4Runtime WriteRequest in text format (`entries.txtpb` of
+    /// `ddsr compile`).
     #[arg(long, value_name = "FILE")]
     entries: Option<PathBuf>,
     /// Live: switch port N is the interface IFACE, e.g. `--port 1=veth0` (repeatable).
@@ -175,17 +175,23 @@ fn read(path: &Path) -> Result<String> {
     fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
 }
 
-/// Installs an entries file (a JSON array in the entry model) into an offline switch.
-fn install_entries(sw: &mut Switch, file: &Path) -> Result<usize> {
+/// Installs an entries file into an offline switch: a JSON array in the entry model, or a
+/// WriteRequest in text format translated with the program's P4Info (all or nothing).
+fn install_entries(sw: &mut Switch, p4info: Option<&p4i::P4Info>, file: &Path) -> Result<usize> {
     let text = read(file)?;
-    if !text.trim_start().starts_with('[') {
+    if text.trim_start().starts_with('[') {
+        return offline::load_entries(sw, &text)
+            .with_context(|| format!("cannot load entries from {}", file.display()));
+    }
+    let Some(p4info) = p4info else {
         bail!(
-            "{}: offline runs load a JSON array in the shared entry model; WriteRequests \
-             (`entries.txtpb`) load in live mode (--port)",
+            "{} is a WriteRequest, which needs the P4Info: use --p4, or --pipeline with --p4info",
             file.display()
         );
-    }
-    offline::load_entries(sw, &text)
+    };
+    let req = ddsr_softswitch_server::parse_write_request(&text)
+        .with_context(|| format!("cannot read {}", file.display()))?;
+    ddsr_softswitch_server::apply_write_request(sw, p4info, &req)
         .with_context(|| format!("cannot load entries from {}", file.display()))
 }
 
@@ -200,7 +206,7 @@ fn run_pcaps(a: &RunArgs) -> Result<ExitCode> {
     };
     let mut sw = Switch::new(loaded.pipeline).context("cannot load the pipeline")?;
     if let Some(e) = &a.entries {
-        let n = install_entries(&mut sw, e)?;
+        let n = install_entries(&mut sw, loaded.p4info.as_ref(), e)?;
         eprintln!("installed {n} entries");
     }
     let mut inputs = Vec::new();
