@@ -9,6 +9,11 @@ use clap::Args;
 use ddsr_runtime::publish::{self, PublishError};
 use ddsr_runtime::store::{self, Store};
 use ddsr_tables::back::manifest;
+use ddsr_tables::buckets::Buckets;
+use ddsr_tables::compile::Options;
+
+/// The compile output's bucket assignment, carried from one revision to the next.
+const BUCKETS: &str = "buckets.json";
 
 /// Compile a policy and publish every artifact as one new immutable revision of the
 /// configuration store, then point `current` at it in one transaction. Agents pick it up.
@@ -96,9 +101,28 @@ pub fn run(args: Publish) -> ExitCode {
             }
         };
         let path = &args.policy;
-        let result = publish::publish(&*store, &[], |_carried| {
+        // The current revision's bucket assignment goes into the compile, so a backend change
+        // moves only the buckets it must (docs/dataplane.md, "Keeping connections").
+        let result = publish::publish(&*store, &[BUCKETS], |carried| {
             let mut err = std::io::stderr().lock();
-            let (_, text, out) = super::compile::load(path, &mut err, color).ok_or(Refused)?;
+            let mut options = Options::default();
+            if let Some(bytes) = carried.and_then(|c| c.files.get(BUCKETS)) {
+                let previous = std::str::from_utf8(bytes)
+                    .map_err(|e| e.to_string())
+                    .and_then(|text| Buckets::from_json(text).map_err(|e| e.to_string()));
+                match previous {
+                    Ok(p) => options.previous = Some(p),
+                    Err(e) => {
+                        let _ = writeln!(
+                            err,
+                            "warning: the current revision's {BUCKETS} is unreadable ({e}); \
+                             buckets are assigned afresh"
+                        );
+                    }
+                }
+            }
+            let (_, text, out) =
+                super::compile::load_with(path, &options, &mut err, color).ok_or(Refused)?;
             let mut artifacts = out.artifacts("");
             artifacts.push(manifest::manifest(
                 &[(path.display().to_string(), text)],
