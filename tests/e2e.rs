@@ -125,13 +125,23 @@ impl Demo {
         let log = file.with_extension("log");
         let mut c = Command::new("ip")
             .args([
-                "netns", "exec", &ns, "tcpdump", "-i", iface, "-Q", dir, "-n", "-U",
+                "netns",
+                "exec",
+                &ns,
+                "tcpdump",
+                "-i",
+                iface,
+                "-Q",
+                dir,
+                "-n",
+                "-U",
                 // Hand every frame over at once: with the default TPACKET_V3 block timeout the
                 // last second's frames can still sit in the kernel ring when tcpdump is stopped,
                 // and are lost (seen as a dozen missing SYN-ACKs out of a thousand).
                 "--immediate-mode",
                 // A 32 MiB buffer: on a busy 2-core machine the default one drops frames.
-                "-B", "32768",
+                "-B",
+                "32768",
             ])
             .arg("-w")
             .arg(file)

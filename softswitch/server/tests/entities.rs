@@ -820,7 +820,10 @@ async fn multicast_groups_and_clone_sessions() {
     r.write(vec![up(Modify, mcast(5, vec![legacy.clone()]))])
         .await
         .unwrap();
-    assert_eq!(r.read(mcast(5, vec![])).await, vec![mcast(5, vec![legacy.clone()])]);
+    assert_eq!(
+        r.read(mcast(5, vec![])).await,
+        vec![mcast(5, vec![legacy.clone()])]
+    );
     assert_eq!(
         r.send(1, &f)
             .into_iter()
