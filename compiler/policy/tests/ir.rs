@@ -79,13 +79,19 @@ fn demo_policy_has_routes_macs_and_an_ipv6_vip() {
     let h = &p.hosts[ingress[0]];
     assert_eq!(h.mac.unwrap().to_string(), "02:00:00:00:00:01");
     assert_eq!(h.ipv6, Some("fd00::1".parse().unwrap()));
-    assert_eq!(h.routes.len(), 2);
-    assert_eq!(h.routes[1].prefix.to_string(), "fd00:1::/64");
-    assert_eq!(h.routes[1].next_hop_mac.to_string(), "02:00:00:00:01:00");
+    // One host route per server and address family: the demo's fabric has no
+    // router, so each server's MAC is the next hop for its own address.
+    assert_eq!(h.routes.len(), 6);
+    assert_eq!(h.routes[0].prefix.to_string(), "10.0.1.11/32");
+    assert_eq!(h.routes[0].next_hop_mac.to_string(), "02:00:00:00:01:11");
+    assert_eq!(h.routes[4].prefix.to_string(), "fd00:1::12/128");
+    assert_eq!(h.routes[4].next_hop_mac.to_string(), "02:00:00:00:01:12");
     assert_eq!(p.hosts_with_role(Role::Server).count(), 3);
     let v6 = &p.vips[p.vip("http6").unwrap()];
     assert_eq!(v6.address, ip("2001:db8:80::80"));
-    assert_eq!(v6.acl, None);
+    // The IPv6 VIP shares the web ACL, whose allow rule lists an IPv6 subnet.
+    assert_eq!(v6.acl, p.vips[p.vip("http").unwrap()].acl);
+    assert!(v6.acl.is_some());
     assert_eq!(p.vips[p.vip("dns").unwrap()].protocol, Transport::Udp);
     let acl = &p.acls[p.vips[p.vip("http").unwrap()].acl.unwrap()];
     let actions: Vec<_> = acl
