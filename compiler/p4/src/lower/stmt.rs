@@ -107,11 +107,12 @@ impl Lowerer<'_> {
             } => self.for_in(s, *collection, *body, loc, out),
             Stmt::Break => self.jump(true, loc, out),
             Stmt::Continue => self.jump(false, loc, out),
-            Stmt::For { .. } => Err(Error::unsupported(
-                "a three-part `for` loop (loops `for (T x in a..b)` and `for (T x in stack)` \
-                 are unrolled)",
-                loc,
-            )),
+            Stmt::For {
+                init,
+                cond,
+                update,
+                body,
+            } => self.for_three(init, *cond, update, *body, loc, out),
         }
     }
 

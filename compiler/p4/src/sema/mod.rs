@@ -29,7 +29,7 @@ mod stmt;
 mod table;
 mod ty;
 mod typeref;
-mod value;
+pub(crate) mod value;
 
 use std::collections::HashMap;
 
