@@ -53,7 +53,8 @@ pub struct Layout {
 }
 
 impl Layout {
-    pub fn new(p: &Pipeline) -> Layout {
+    /// The layout of `p`'s headers; `sm` is its standard metadata instance.
+    pub fn new(p: &Pipeline, sm: Handle<Header>) -> Layout {
         let mut headers = Vec::with_capacity(p.headers.len());
         let mut slot_ty = Vec::new();
         let mut slot_header = Vec::new();
@@ -85,7 +86,6 @@ impl Layout {
                 union: union_of[h.index()],
             });
         }
-        let sm = p.package.standard_metadata;
         let smt = &p.header_types[p.headers[sm].ty];
         let base = headers[sm.index()].base;
         let slot = |name: &str| smt.field_index(name).map(|i| base + u32::from(i));

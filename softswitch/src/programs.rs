@@ -389,7 +389,7 @@ pub fn l4_lb() -> Pipeline {
         &b,
         &["hdr.udp.src_port", "hdr.udp.dst_port", "hdr.udp.length"],
     );
-    let mut compute = b.pipeline().controls[b.pipeline().package.compute_checksum]
+    let mut compute = b.pipeline().controls[b.compute_checksum_control()]
         .body
         .clone();
     compute.push(Stmt::Extern {

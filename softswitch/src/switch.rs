@@ -11,6 +11,7 @@ use std::collections::{HashMap, VecDeque};
 use ddsr_pipeline::entry::{ActionCall, ProfileGroup, ProfileMember, check_call};
 use ddsr_pipeline::externs::{CloneKind, ExternKind};
 use ddsr_pipeline::pre::{CloneSession, MulticastGroup, Replica};
+use ddsr_pipeline::program::V1Switch;
 use ddsr_pipeline::v1model::{DROP_PORT, instance_type};
 use ddsr_pipeline::{Handle, Pipeline, Table, TableEntry};
 use thiserror::Error;
@@ -87,6 +88,10 @@ pub enum LoadError {
     Pipeline(#[from] ddsr_pipeline::LoadError),
     #[error("`{name}` declares {size} cells; the softswitch supports at most {MAX_CELLS}")]
     TooLarge { name: String, size: u32 },
+    #[error(
+        "the pipeline was written for the {arch} architecture; the softswitch executes v1model pipelines only"
+    )]
+    Architecture { arch: &'static str },
 }
 
 /// Why a control-plane request was refused.
@@ -147,6 +152,8 @@ struct Scratch {
 
 pub struct Switch {
     p: Pipeline,
+    /// The pipeline's v1model binding (only v1model pipelines load).
+    pk: V1Switch,
     layout: Layout,
     tables: Vec<TableState>,
     externs: Vec<ExternState>,
@@ -163,6 +170,9 @@ impl Switch {
     /// Loads a validated pipeline (tables get their fast indexes).
     pub fn new(p: Pipeline) -> Result<Switch, LoadError> {
         ddsr_pipeline::valid::validate(&p).map_err(ddsr_pipeline::LoadError::from)?;
+        let pk = p.package.v1switch().ok_or(LoadError::Architecture {
+            arch: p.architecture().name(),
+        })?;
         for (_, e) in p.externs.iter() {
             let size = match e.kind {
                 ExternKind::Counter { size, .. }
@@ -179,8 +189,9 @@ impl Switch {
                 });
             }
         }
-        let layout = Layout::new(&p);
+        let layout = Layout::new(&p, pk.standard_metadata);
         let mut sw = Switch {
+            pk,
             tables: p
                 .tables
                 .iter()
@@ -350,7 +361,7 @@ impl Switch {
         self.set(Some(std.instance_type), u128::from(job.instance_type));
         self.set(Some(std.packet_length), len as u128);
         self.set(std.ingress_global_timestamp, u128::from(now / 1000));
-        let pk = self.p.package;
+        let pk = self.pk;
         let assert_failed = {
             let mut ex = self.exec(&mut job.pkt, now, trace.as_deref_mut());
             ex.parse();
@@ -507,7 +518,7 @@ impl Switch {
 
     fn egress(&mut self, job: &mut Job, now: u64, out: &mut Output, mut trace: Option<&mut Trace>) {
         let std = self.layout.std;
-        let pk = self.p.package;
+        let pk = self.pk;
         self.scratch.fx.reset(self.p.externs.len());
         if let Some(phv) = job.phv.take() {
             self.phv.copy_from(&phv);

@@ -238,7 +238,7 @@ V1Switch(P(), V(), I(), E(), C(), D()) main;
         actions.contains(&"I.one.bump".to_string()) && actions.contains(&"I.two.bump".to_string())
     );
     // The constructor argument is a constant in each copy: `m.a = m.a - 2` in the second.
-    let ingress = &p.controls[p.package.ingress];
+    let ingress = &p.controls[p.package.v1switch().expect("a v1model program").ingress];
     let subtracts: Vec<String> = ingress
         .body
         .iter()
@@ -303,7 +303,7 @@ fn table_results_in_expressions_keep_short_circuit_order() {
     }"#,
     ));
     let p = &c.lowered.pipeline;
-    let body = &p.controls[p.package.ingress].body;
+    let body = &p.controls[p.package.v1switch().expect("a v1model program").ingress].body;
     let t2 = p.table_by_name("I.t2").unwrap();
     let t1 = p.table_by_name("I.t1").unwrap();
     // cond = (meta.a == 1); if (cond) { apply t2 -> hit flag; cond = !flag }; if (cond) ...

@@ -7,8 +7,8 @@ use crate::expr::{Expr, LValue};
 use crate::externs::{Extern, ExternKind, FieldList};
 use crate::parser::{Parser, State, Transition};
 use crate::program::{
-    Action, CORE_ERRORS, Control, Deparser, Emit, FORMAT_VERSION, Param, Pipeline, V1Switch,
-    ValueSet,
+    Action, CORE_ERRORS, Control, Deparser, Emit, FORMAT_VERSION, Package, Param, Pipeline,
+    V1Switch, ValueSet,
 };
 use crate::stmt::Stmt;
 use crate::table::{ActionRef, Implementation, Key, MatchKind, Table};
@@ -19,6 +19,8 @@ use crate::valid::{ValidationError, validate};
 /// Builds a [`Pipeline`]; [`Builder::build`] validates it.
 pub struct Builder {
     p: Pipeline,
+    /// The pipeline's binding (builders make v1model pipelines only).
+    pk: V1Switch,
 }
 
 impl Builder {
@@ -71,8 +73,9 @@ impl Builder {
                     name: "MyDeparser".into(),
                     emit: Vec::new(),
                 },
-                package,
+                package: Package::V1Switch(package),
             },
+            pk: package,
         }
     }
 
@@ -136,7 +139,7 @@ impl Builder {
     }
 
     pub fn standard_metadata(&self) -> Handle<Header> {
-        self.p.package.standard_metadata
+        self.pk.standard_metadata
     }
 
     /// The field `header.field` (the header name may contain dots, e.g. `hdr.ipv4.ttl`).
@@ -315,19 +318,24 @@ impl Builder {
     }
 
     pub fn ingress(&mut self, body: Vec<Stmt>) {
-        self.p.controls[self.p.package.ingress].body = body;
+        self.p.controls[self.pk.ingress].body = body;
     }
 
     pub fn egress(&mut self, body: Vec<Stmt>) {
-        self.p.controls[self.p.package.egress].body = body;
+        self.p.controls[self.pk.egress].body = body;
     }
 
     pub fn verify_checksum(&mut self, body: Vec<Stmt>) {
-        self.p.controls[self.p.package.verify_checksum].body = body;
+        self.p.controls[self.pk.verify_checksum].body = body;
     }
 
     pub fn compute_checksum(&mut self, body: Vec<Stmt>) {
-        self.p.controls[self.p.package.compute_checksum].body = body;
+        self.p.controls[self.pk.compute_checksum].body = body;
+    }
+
+    /// The `compute_checksum` control, for callers that add to its body.
+    pub fn compute_checksum_control(&self) -> Handle<Control> {
+        self.pk.compute_checksum
     }
 
     pub fn emit(&mut self, e: Emit) {

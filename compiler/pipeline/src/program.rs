@@ -1,4 +1,5 @@
-//! The whole pipeline: arenas of every IR item and the v1model package binding.
+//! The whole pipeline: arenas of every IR item and the package binding (v1model's `V1Switch`
+//! or TNA's `Pipeline`), which says which architecture the program was written for.
 
 use serde::{Deserialize, Serialize};
 
@@ -28,7 +29,7 @@ pub const CORE_ERRORS: [&str; 7] = [
 /// Width of values of type `error` (e.g. `standard_metadata.parser_error`).
 pub const ERROR_WIDTH: u16 = 32;
 
-/// A lowered P4 program for the v1model architecture.
+/// A lowered P4 program for the v1model or the TNA architecture.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Pipeline {
@@ -51,10 +52,12 @@ pub struct Pipeline {
     pub tables: Arena<Table>,
     #[serde(default)]
     pub externs: Arena<Extern>,
+    /// The parser; for TNA the ingress parser.
     pub parser: Parser,
     pub controls: Arena<Control>,
+    /// The deparser; for TNA the ingress deparser's emits.
     pub deparser: Deparser,
-    pub package: V1Switch,
+    pub package: Package,
 }
 
 /// An action: control-plane name, parameters and body.
@@ -110,8 +113,101 @@ pub struct ValueSet {
     pub fields: Vec<Ty>,
 }
 
+/// The architecture a pipeline was written for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Architecture {
+    V1model,
+    Tna,
+}
+
+impl Architecture {
+    pub fn name(self) -> &'static str {
+        match self {
+            Architecture::V1model => "v1model",
+            Architecture::Tna => "tna",
+        }
+    }
+}
+
+/// How the program's blocks are bound to the architecture's package. The JSON of a v1model
+/// binding is the bare [`V1Switch`] object (as in every pipeline written before TNA was
+/// lowered); a TNA binding is a [`Tna`] object, told apart by its `"architecture": "tna"`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Package {
+    Tna(Box<Tna>),
+    V1Switch(V1Switch),
+}
+
+impl Package {
+    pub fn architecture(&self) -> Architecture {
+        match self {
+            Package::V1Switch(_) => Architecture::V1model,
+            Package::Tna(_) => Architecture::Tna,
+        }
+    }
+
+    /// The v1model binding, `None` for other architectures.
+    pub fn v1switch(&self) -> Option<V1Switch> {
+        match self {
+            Package::V1Switch(v) => Some(*v),
+            Package::Tna(_) => None,
+        }
+    }
+
+    /// The TNA binding, `None` for other architectures.
+    pub fn tna(&self) -> Option<&Tna> {
+        match self {
+            Package::Tna(t) => Some(t),
+            Package::V1Switch(_) => None,
+        }
+    }
+}
+
+/// The tag of a [`Tna`] binding's JSON; only `tna` is accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TnaTag {
+    Tna,
+}
+
+/// TNA's `Switch(Pipeline(ingress_parser, ingress, ingress_deparser, egress_parser, egress,
+/// egress_deparser) pipe)`: one pipe, run by every port. The ingress parser is
+/// [`Pipeline::parser`] and the ingress deparser's emits [`Pipeline::deparser`]; the egress
+/// half has its own parser and emits, since Tofino parses the packet again in egress.
+/// Statements of a deparser other than `emit` (checksum updates, digests) are the control
+/// `ingress_deparser` / `egress_deparser`, run before the emits. Each intrinsic metadata
+/// parameter is one instance (headers for the two parser-extracted ones, metadata for the
+/// others) shared by every block that declares it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tna {
+    pub architecture: TnaTag,
+    /// Name of the pipe (the `Pipeline` instance, or `pipe0` when constructed in place);
+    /// control-plane names of its objects start with it, as bf-p4c names them.
+    pub pipe: String,
+    pub ingress: Handle<Control>,
+    pub ingress_deparser: Handle<Control>,
+    pub egress_parser: Parser,
+    pub egress: Handle<Control>,
+    pub egress_deparser: Handle<Control>,
+    pub egress_emit: Deparser,
+    /// `ingress_intrinsic_metadata_t` (a header the ingress parser extracts).
+    pub ingress_intrinsic_metadata: Handle<Header>,
+    pub ingress_intrinsic_metadata_from_parser: Handle<Header>,
+    pub ingress_intrinsic_metadata_for_deparser: Handle<Header>,
+    pub ingress_intrinsic_metadata_for_tm: Handle<Header>,
+    /// `egress_intrinsic_metadata_t` (a header the egress parser extracts).
+    pub egress_intrinsic_metadata: Handle<Header>,
+    pub egress_intrinsic_metadata_from_parser: Handle<Header>,
+    pub egress_intrinsic_metadata_for_deparser: Handle<Header>,
+    pub egress_intrinsic_metadata_for_output_port: Handle<Header>,
+}
+
 /// `V1Switch(parser, verify_checksum, ingress, egress, compute_checksum, deparser)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct V1Switch {
     /// The `standard_metadata_t` instance; see [`crate::v1model`] for the fields it must have.
     pub standard_metadata: Handle<Header>,
@@ -132,6 +228,11 @@ impl Pipeline {
             })?;
         crate::valid::validate(&p)?;
         Ok(p)
+    }
+
+    /// The architecture the program was written for.
+    pub fn architecture(&self) -> Architecture {
+        self.package.architecture()
     }
 
     pub fn to_json(&self) -> String {

@@ -14,8 +14,10 @@ use crate::arena::{Arena, Handle};
 use crate::entry::check_call;
 use crate::expr::{BinOp, Expr, LValue, UnOp};
 use crate::externs::ExternKind;
-use crate::parser::{CaseKeys, KeySet, Next, ParserOp, Transition};
-use crate::program::{Action, CORE_ERRORS, Emit, FORMAT_VERSION, Pipeline};
+use crate::parser::{CaseKeys, KeySet, Next, Parser, ParserOp, State, Transition};
+use crate::program::{
+    Action, CORE_ERRORS, Deparser, Emit, FORMAT_VERSION, Package, Pipeline, Tna, V1Switch,
+};
 use crate::stmt::{ApplyArms, ExternCall, Stmt};
 use crate::table::Implementation;
 use crate::types::{FieldRef, Header, HeaderRef, Ty};
@@ -276,14 +278,21 @@ impl<'a> Validator<'a> {
             self.at(format_args!("tables[{}]", h.raw()), |v| v.table(h, t));
         }
         self.unique("tables", p.tables.iter().map(|(_, t)| t.name.as_str()));
-        self.at(format_args!("parser"), |v| v.parser());
+        self.at(format_args!("parser"), |v| v.parser(&p.parser));
         for (h, c) in p.controls.iter() {
             self.at(format_args!("controls[{}].body", h.raw()), |v| {
                 v.block(&c.body, Ctx::Control, 0)
             });
         }
-        for (i, e) in p.deparser.emit.iter().enumerate() {
-            self.at(format_args!("deparser.emit[{i}]"), |v| match *e {
+        self.emits("deparser", &p.deparser);
+        self.package();
+    }
+
+    /// A deparser's emits: packet headers, stacks and unions only.
+    fn emits(&mut self, what: &str, d: &Deparser) {
+        let p = self.p;
+        for (i, e) in d.emit.iter().enumerate() {
+            self.at(format_args!("{what}.emit[{i}]"), |v| match *e {
                 Emit::Header(h) => {
                     if v.handle(&p.headers, h, "header") && p.headers[h].metadata {
                         v.err(Problem::NotAllowed("emitting metadata"));
@@ -297,7 +306,6 @@ impl<'a> Validator<'a> {
                 }
             });
         }
-        self.package();
     }
 
     fn externs(&mut self) {
@@ -326,7 +334,14 @@ impl<'a> Validator<'a> {
 
     fn package(&mut self) {
         let p = self.p;
-        let pk = p.package;
+        match &p.package {
+            Package::V1Switch(pk) => self.v1switch(*pk),
+            Package::Tna(t) => self.at(format_args!("package"), |v| v.tna(t)),
+        }
+    }
+
+    fn v1switch(&mut self, pk: V1Switch) {
+        let p = self.p;
         self.at(format_args!("package"), |v| {
             for (c, name) in [
                 (pk.verify_checksum, "verify_checksum"),
@@ -363,6 +378,82 @@ impl<'a> Validator<'a> {
                 }
             });
         });
+    }
+
+    /// The TNA binding: its controls and intrinsic metadata instances exist, the two
+    /// parser-extracted intrinsic headers are packet headers and the others metadata, and
+    /// the egress parser and emits are as well formed as the ingress ones.
+    fn tna(&mut self, t: &'a Tna) {
+        let p = self.p;
+        for (c, name) in [
+            (t.ingress, "ingress"),
+            (t.ingress_deparser, "ingress_deparser"),
+            (t.egress, "egress"),
+            (t.egress_deparser, "egress_deparser"),
+        ] {
+            self.at(format_args!("{name}"), |v| {
+                v.handle(&p.controls, c, "control");
+            });
+        }
+        for (h, name, metadata) in [
+            (
+                t.ingress_intrinsic_metadata,
+                "ingress_intrinsic_metadata",
+                false,
+            ),
+            (
+                t.ingress_intrinsic_metadata_from_parser,
+                "ingress_intrinsic_metadata_from_parser",
+                true,
+            ),
+            (
+                t.ingress_intrinsic_metadata_for_deparser,
+                "ingress_intrinsic_metadata_for_deparser",
+                true,
+            ),
+            (
+                t.ingress_intrinsic_metadata_for_tm,
+                "ingress_intrinsic_metadata_for_tm",
+                true,
+            ),
+            (
+                t.egress_intrinsic_metadata,
+                "egress_intrinsic_metadata",
+                false,
+            ),
+            (
+                t.egress_intrinsic_metadata_from_parser,
+                "egress_intrinsic_metadata_from_parser",
+                true,
+            ),
+            (
+                t.egress_intrinsic_metadata_for_deparser,
+                "egress_intrinsic_metadata_for_deparser",
+                true,
+            ),
+            (
+                t.egress_intrinsic_metadata_for_output_port,
+                "egress_intrinsic_metadata_for_output_port",
+                true,
+            ),
+        ] {
+            self.at(format_args!("{name}"), |v| {
+                if v.handle(&p.headers, h, "header") && p.headers[h].metadata != metadata {
+                    v.err(Problem::Invalid(format!(
+                        "`{name}` must be {}",
+                        if metadata {
+                            "metadata"
+                        } else {
+                            "a packet header"
+                        }
+                    )));
+                }
+            });
+        }
+        self.at(format_args!("egress_parser"), |v| {
+            v.parser(&t.egress_parser)
+        });
+        self.emits("egress_emit", &t.egress_emit);
     }
 
     fn ty(&mut self, t: Ty) {
@@ -482,9 +573,8 @@ impl<'a> Validator<'a> {
         }
     }
 
-    fn parser(&mut self) {
+    fn parser(&mut self, parser: &'a Parser) {
         let p = self.p;
-        let parser = &p.parser;
         if !self.handle(&parser.states, parser.start, "parser state") {
             return;
         }
@@ -539,14 +629,15 @@ impl<'a> Validator<'a> {
                         ParserOp::Stmt { stmt } => v.stmt(stmt, Ctx::Parser, 0),
                     });
                 }
-                v.at(format_args!("transition"), |v| v.transition(&s.transition));
+                v.at(format_args!("transition"), |v| {
+                    v.transition(&parser.states, &s.transition)
+                });
             });
         }
     }
 
-    fn transition(&mut self, t: &Transition) {
+    fn transition(&mut self, states: &Arena<State>, t: &Transition) {
         let p = self.p;
-        let states = &p.parser.states;
         let next = |v: &mut Self, n: Next| {
             if let Next::State(s) = n {
                 v.handle(states, s, "parser state");

@@ -118,6 +118,13 @@ fn router() -> Pipeline {
     b.build().expect("router is valid")
 }
 
+/// The v1model binding of a pipeline made by [`Builder`].
+fn v1(p: &Pipeline) -> program::V1Switch {
+    p.package
+        .v1switch()
+        .expect("builders make v1model pipelines")
+}
+
 fn problems(p: &Pipeline) -> Vec<String> {
     validate(p)
         .err()
@@ -151,7 +158,8 @@ fn wrong_version_is_reported_alone() {
 fn dangling_handles_name_their_path() {
     let mut p = router();
     p.tables[Handle::new(0)].actions[0].action = Handle::new(7);
-    p.controls[p.package.ingress].body.push(Stmt::Apply {
+    let c = v1(&p).ingress;
+    p.controls[c].body.push(Stmt::Apply {
         table: Handle::new(5),
         arms: Default::default(),
     });
@@ -168,7 +176,8 @@ fn dangling_handles_name_their_path() {
 fn type_errors_say_expected_and_found() {
     let mut p = router();
     let ttl = FieldRef::new(Handle::new(2), 7);
-    p.controls[p.package.egress].body = vec![
+    let c = v1(&p).egress;
+    p.controls[c].body = vec![
         Stmt::Assign {
             dst: LValue::Field(ttl),
             src: Expr::bits(16, 1),
@@ -242,7 +251,8 @@ fn deep_nesting_is_an_error_not_a_crash() {
     for _ in 0..1000 {
         e = Expr::unary(UnOp::BitNot, e);
     }
-    p.controls[p.package.egress].body = vec![Stmt::Assign {
+    let c = v1(&p).egress;
+    p.controls[c].body = vec![Stmt::Assign {
         dst: LValue::Field(FieldRef::new(Handle::new(2), 7)),
         src: e,
     }];
@@ -274,7 +284,7 @@ fn syntax_errors_carry_line_and_column() {
 #[test]
 fn standard_metadata_must_have_required_fields() {
     let mut p = router();
-    let smt = p.headers[p.package.standard_metadata].ty;
+    let smt = p.headers[v1(&p).standard_metadata].ty;
     p.header_types[smt]
         .fields
         .retain(|f| f.name != "egress_spec");

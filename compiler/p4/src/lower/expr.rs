@@ -724,11 +724,14 @@ impl Lowerer<'_> {
                     None => Err(Error::unsupported("the value of a `void` function", loc)),
                 }
             }
-            Some(CallTarget::Method { ext, method }) => {
+            Some(CallTarget::Method {
+                ext,
+                method: method_index,
+            }) => {
                 let name = match &self.p.decls[ext] {
                     Decl::Extern(x) => x
                         .methods
-                        .get(method as usize)
+                        .get(method_index as usize)
                         .map(|m| m.signature.name.name.clone()),
                     _ => None,
                 };
@@ -746,6 +749,21 @@ impl Lowerer<'_> {
                 let method = name.unwrap_or_default();
                 if ext_name == "Checksum16" && method == "get" {
                     return self.checksum16(args, loc, out);
+                }
+                if self.pipe.is_some()
+                    && let Expr::Member { base, .. } = &self.p.exprs[callee]
+                    && let Decl::Extern(x) = &self.p.decls[ext]
+                    && let Some(m) = x.methods.get(method_index as usize)
+                {
+                    let bound = super::block::bind_args(&m.signature.params, args);
+                    return self
+                        .tna_method(*base, &ext_name, &method, &bound, loc, out)?
+                        .ok_or_else(|| {
+                            Error::unsupported(
+                                format!("the value of `{ext_name}.{method}`, which returns none"),
+                                loc,
+                            )
+                        });
                 }
                 Err(Error::new(
                     ErrorKind::UnknownMethod {

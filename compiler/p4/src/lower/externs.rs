@@ -3,19 +3,20 @@
 
 use ddsr_pipeline::Stmt as IrStmt;
 use ddsr_pipeline::externs::{
-    CloneKind, CounterUnit, DigestField, Extern, ExternKind, HashAlgorithm, MeterUnit,
+    CloneKind, CounterUnit, Extern, ExternKind, HashAlgorithm, MeterUnit,
 };
 use ddsr_pipeline::stmt::ExternCall;
 use ddsr_pipeline::types::Ty;
 
 use super::storage::Binding;
+use super::tna_externs::TnaInstance;
 use super::{Error, ErrorKind, Lowerer, Result};
 use crate::ast::{Decl, Expr, Handle, Loc};
 use crate::sema::{Type, Value};
 
 impl Lowerer<'_> {
     /// The name of the enum member a constant argument names (`HashAlgorithm.crc16`).
-    fn enum_member(&self, e: Handle<Expr>) -> Option<String> {
+    pub(super) fn enum_member(&self, e: Handle<Expr>) -> Option<String> {
         match self.c.value_of(e)? {
             Value::Enum { decl, member } => match &self.p.decls[*decl] {
                 Decl::Enum(en) => en
@@ -28,7 +29,7 @@ impl Lowerer<'_> {
         }
     }
 
-    fn const_u32(&self, e: Handle<Expr>, what: &str) -> Result<u32> {
+    pub(super) fn const_u32(&self, e: Handle<Expr>, what: &str) -> Result<u32> {
         match self.c.value_of(e) {
             Some(Value::Int(i)) => u32::try_from(i).ok(),
             _ => None,
@@ -114,27 +115,37 @@ impl Lowerer<'_> {
             .map(|n| n.name.clone())
             .unwrap_or_default();
         let args: Vec<Handle<Expr>> = inst.args.iter().map(|a| a.value).collect();
+        let tna = if self.pipe.is_some() {
+            self.tna_instance(&ext_name, &args, &targs, loc)?
+        } else {
+            None
+        };
         let arg = |i: usize| {
             args.get(i).copied().ok_or_else(|| {
                 Error::unsupported(format!("`{ext_name}` without argument {}", i + 1), loc)
             })
         };
-        let kind = match ext_name.as_str() {
-            "counter" => ExternKind::Counter {
+        let kind = match (tna, ext_name.as_str()) {
+            (Some(TnaInstance::Extern(kind)), _) => kind,
+            (Some(TnaInstance::Binding(b)), _) => {
+                self.vars.insert(d, b);
+                return Ok(());
+            }
+            (None, "counter") => ExternKind::Counter {
                 size: self.const_u32(arg(0)?, "the counter size")?,
                 unit: self.counter_unit(arg(1)?)?,
             },
-            "direct_counter" => ExternKind::DirectCounter {
+            (None, "direct_counter") => ExternKind::DirectCounter {
                 unit: self.counter_unit(arg(0)?)?,
             },
-            "meter" => ExternKind::Meter {
+            (None, "meter") => ExternKind::Meter {
                 size: self.const_u32(arg(0)?, "the meter size")?,
                 unit: self.meter_unit(arg(1)?)?,
             },
-            "direct_meter" => ExternKind::DirectMeter {
+            (None, "direct_meter") => ExternKind::DirectMeter {
                 unit: self.meter_unit(arg(0)?)?,
             },
-            "register" => {
+            (None, "register") => {
                 let width = match targs.first().map(|t| self.scalar_ty(*t, loc)) {
                     Some(Ok(Some(ty))) if ty.is_numeric() => ty.width(),
                     _ => return Err(Error::unsupported("a register of a non-numeric type", loc)),
@@ -144,10 +155,10 @@ impl Lowerer<'_> {
                     width,
                 }
             }
-            "action_profile" => ExternKind::ActionProfile {
+            (None, "action_profile") => ExternKind::ActionProfile {
                 size: self.const_u32(arg(0)?, "the action profile size")?,
             },
-            "action_selector" => ExternKind::ActionSelector {
+            (None, "action_selector") => ExternKind::ActionSelector {
                 algorithm: self.algorithm(arg(0)?)?,
                 size: self.const_u32(arg(1)?, "the action selector size")?,
                 output_width: u16::try_from(self.const_u32(arg(2)?, "the selector output width")?)
@@ -174,7 +185,7 @@ impl Lowerer<'_> {
         Ok(())
     }
 
-    fn need(
+    pub(super) fn need(
         &self,
         args: &[Option<Handle<Expr>>],
         i: usize,
@@ -346,18 +357,7 @@ impl Lowerer<'_> {
         if let Some(h) = self.digest_of.get(&name) {
             return Ok(*h);
         }
-        let mut fields = Vec::new();
-        for (fname, ft, floc) in self.fields_of(decl) {
-            match self.scalar_ty(ft, floc)? {
-                Some(ty) => fields.push(DigestField { name: fname, ty }),
-                None => {
-                    return Err(Error::unsupported(
-                        "a digest field of an aggregate type",
-                        floc,
-                    ));
-                }
-            }
-        }
+        let fields = self.digest_fields(t, loc)?;
         let h = self.externs.append(Extern {
             name: name.clone(),
             id: 0,
@@ -378,17 +378,12 @@ impl Lowerer<'_> {
         loc: Loc,
         out: &mut Vec<IrStmt>,
     ) -> Result<()> {
-        let binding = match self.c.def_of(base) {
-            Some(crate::sema::Def::Decl(d)) => {
-                self.instance(d)?;
-                self.vars.get(&d).cloned()
-            }
-            Some(crate::sema::Def::Param { owner, index }) => {
-                self.params.get(&(owner, index)).cloned()
-            }
-            _ => None,
-        };
-        let h = match binding {
+        if self.pipe.is_some() {
+            return self
+                .tna_method(base, ext, method, args, loc, out)
+                .map(|_| ());
+        }
+        let h = match self.extern_binding(base)? {
             Some(Binding::Extern(h)) => h,
             Some(Binding::Stateless) => {
                 return Err(Error::new(

@@ -1,6 +1,8 @@
-//! Lowering of a checked v1model program to the pipeline IR ([`ddsr_pipeline::Pipeline`]).
+//! Lowering of a checked v1model or TNA program to the pipeline IR
+//! ([`ddsr_pipeline::Pipeline`]).
 //!
-//! The central structure is [`Lowerer`]: it walks the blocks that `main = V1Switch(...)` binds,
+//! The central structure is [`Lowerer`]: it walks the blocks that `main = V1Switch(...)` (or
+//! TNA's `main = Switch(Pipeline(...))`, see `tna.rs`) binds,
 //! gives every P4 value a storage [`storage::Place`] (header instances for headers, fields of
 //! metadata instances for everything scalar) and rewrites statements and expressions into the
 //! IR's straight-line, strictly typed operations on resolved field references. Side tables are
@@ -26,6 +28,8 @@ mod parser;
 mod stmt;
 mod storage;
 mod table;
+mod tna;
+mod tna_externs;
 
 use std::collections::HashMap;
 
@@ -33,8 +37,8 @@ use ddsr_pipeline::arena::Arena;
 use ddsr_pipeline::externs::Extern;
 use ddsr_pipeline::parser::{Parser as IrParser, State};
 use ddsr_pipeline::program::{
-    Action as IrAction, CORE_ERRORS, Control as IrControl, Deparser, FORMAT_VERSION, Pipeline,
-    V1Switch, ValueSet as IrValueSet,
+    Action as IrAction, CORE_ERRORS, Control as IrControl, Deparser, FORMAT_VERSION, Package,
+    Pipeline, ValueSet as IrValueSet,
 };
 use ddsr_pipeline::table::Table as IrTable;
 use ddsr_pipeline::types::{Header, HeaderType};
@@ -103,15 +107,11 @@ pub fn lower(
     })
 }
 
-/// The blocks of `V1Switch(p, vr, ig, eg, ck, dep)`, lowered.
-struct Binding6 {
+/// The package's blocks, lowered: the (ingress) parser and deparser and the binding.
+struct Bound {
     parser: IrParser,
-    verify: IrHandle<IrControl>,
-    ingress: IrHandle<IrControl>,
-    egress: IrHandle<IrControl>,
-    compute: IrHandle<IrControl>,
     deparser: Deparser,
-    standard_metadata: IrHandle<Header>,
+    package: Package,
 }
 
 /// Inlining state of the function or action body being lowered into its caller.
@@ -178,6 +178,8 @@ pub(crate) struct Lowerer<'a> {
     loop_flags: Option<loops::LoopFlags>,
     /// The element chosen for each run-time stack index in the branch being lowered.
     index_choice: HashMap<Handle<crate::ast::Expr>, usize>,
+    /// The TNA pipe being lowered: control-plane names of its blocks' objects start with it.
+    pipe: Option<String>,
     /// The user metadata struct and its storage, for `@field_list`.
     meta: Option<(Handle<Decl>, storage::Place)>,
     origins: Origins,
@@ -223,6 +225,7 @@ impl<'a> Lowerer<'a> {
             for_vars: HashMap::new(),
             loop_flags: None,
             index_choice: HashMap::new(),
+            pipe: None,
             meta: None,
             origins: Origins::default(),
             errors: Vec::new(),
@@ -269,7 +272,7 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    fn finish(&mut self, name: &str, b: Binding6) -> Pipeline {
+    fn finish(&mut self, name: &str, b: Bound) -> Pipeline {
         self.origins.controller_headers = self
             .p
             .items
@@ -300,13 +303,7 @@ impl<'a> Lowerer<'a> {
             parser: b.parser,
             controls: std::mem::take(&mut self.controls),
             deparser: b.deparser,
-            package: V1Switch {
-                standard_metadata: b.standard_metadata,
-                verify_checksum: b.verify,
-                ingress: b.ingress,
-                egress: b.egress,
-                compute_checksum: b.compute,
-            },
+            package: b.package,
         }
     }
 

@@ -1,12 +1,13 @@
 //! The V1Switch package: which parser and controls go where, the shared headers, metadata and
 //! standard metadata they all see, the deparser's emit order and the metadata field lists.
+//! [`Lowerer::main`] also dispatches TNA's `Switch` to `tna.rs`.
 
 use ddsr_pipeline::Handle as IrHandle;
-use ddsr_pipeline::program::{Control as IrControl, Deparser, Emit};
+use ddsr_pipeline::program::{Control as IrControl, Deparser, Emit, Package, V1Switch};
 use ddsr_pipeline::types::HeaderRef;
 
 use super::storage::{Area, Binding, Place};
-use super::{Binding6, Ctx, Error, ErrorKind, Lowerer, Result};
+use super::{Bound, Ctx, Error, ErrorKind, Lowerer, Result};
 use crate::ast::{AnnotationBody, Decl, Expr, Handle, Stmt};
 use crate::sema::{CallTarget, Def, Type};
 
@@ -29,7 +30,7 @@ enum Root {
 
 impl Lowerer<'_> {
     /// The parser or control declaration an argument of `main` names.
-    fn block_of(&self, e: Handle<Expr>) -> Option<Handle<Decl>> {
+    pub(super) fn block_of(&self, e: Handle<Expr>) -> Option<Handle<Decl>> {
         if let Some(CallTarget::Construct(d)) = self.c.calls[e.index()] {
             return Some(d);
         }
@@ -43,7 +44,7 @@ impl Lowerer<'_> {
         }
     }
 
-    pub(super) fn main(&mut self) -> Result<Binding6> {
+    pub(super) fn main(&mut self) -> Result<Bound> {
         let no_main = Error {
             kind: ErrorKind::NoMain,
             loc: None,
@@ -63,9 +64,15 @@ impl Lowerer<'_> {
         let Decl::Package(pkg) = &p.decls[package] else {
             return Err(Error::new(ErrorKind::NoMain, loc));
         };
+        if pkg.name.name == "Switch" {
+            return self.tna(pkg, &inst.args, loc);
+        }
         if pkg.name.name != "V1Switch" || pkg.params.len() != 6 {
             return Err(Error::unsupported(
-                format!("package `{}` (only v1model's V1Switch is)", pkg.name.name),
+                format!(
+                    "package `{}` (only v1model's V1Switch and TNA's Switch are)",
+                    pkg.name.name
+                ),
                 loc,
             ));
         }
@@ -156,19 +163,21 @@ impl Lowerer<'_> {
         let egress = self.control(blocks[EGRESS]);
         let compute = self.control(blocks[COMPUTE]);
         let deparser = self.deparser(blocks[DEPARSER]);
-        Ok(Binding6 {
+        Ok(Bound {
             parser,
-            verify,
-            ingress,
-            egress,
-            compute,
             deparser,
-            standard_metadata,
+            package: Package::V1Switch(V1Switch {
+                standard_metadata,
+                verify_checksum: verify,
+                ingress,
+                egress,
+                compute_checksum: compute,
+            }),
         })
     }
 
     /// Lowers a control; on errors (reported) the control is still created, possibly partial.
-    fn control(&mut self, d: Handle<Decl>) -> IrHandle<IrControl> {
+    pub(super) fn control(&mut self, d: Handle<Decl>) -> IrHandle<IrControl> {
         let p = self.p;
         let Decl::Control(c) = &p.decls[d] else {
             self.report(Error::unsupported(
@@ -181,11 +190,7 @@ impl Lowerer<'_> {
             });
         };
         let name = c.ty.name.name.clone();
-        let saved_area = self
-            .area
-            .replace(Area::new(name.clone(), format!("{name}.locals_t")));
-        let saved_ctx = std::mem::replace(&mut self.ctx, Ctx::Control);
-        self.scope = name.clone();
+        let saved = self.enter_block(&name, Ctx::Control);
         let mut body = Vec::new();
         for &local in &c.locals {
             if matches!(p.decls[local], Decl::Var(_) | Decl::Instance(_))
@@ -195,8 +200,7 @@ impl Lowerer<'_> {
             }
         }
         body.extend(self.stmts(&c.apply.stmts));
-        self.area = saved_area;
-        self.ctx = saved_ctx;
+        self.leave_block(saved);
         self.controls.append(IrControl { name, body })
     }
 
@@ -225,27 +229,19 @@ impl Lowerer<'_> {
             let loc = p.stmts.loc(s);
             match &p.stmts[s] {
                 Stmt::Block(b) => self.emits(&b.stmts, emit),
-                Stmt::Call(e) => {
-                    let Expr::Call { args, .. } = &p.exprs[*e] else {
-                        continue;
-                    };
-                    let is_emit = matches!(self.c.calls[e.index()], Some(CallTarget::Method { ext, method })
-                        if matches!(&p.decls[ext], Decl::Extern(x) if x.name.name == "packet_out"
-                            && x.methods.get(method as usize).is_some_and(|m| m.signature.name.name == "emit")));
-                    match (is_emit, args.first()) {
-                        (true, Some(a)) => {
-                            let mut scratch = Vec::new();
-                            match self.place(a.value, &mut scratch) {
-                                Ok(place) => Self::emit_place(&place, emit),
-                                Err(e) => self.report(e),
-                            }
+                Stmt::Call(_) => match self.emit_arg(s) {
+                    Some(a) => {
+                        let mut scratch = Vec::new();
+                        match self.place(a, &mut scratch) {
+                            Ok(place) => Self::emit_place(&place, emit),
+                            Err(e) => self.report(e),
                         }
-                        _ => self.report(Error::unsupported(
-                            "a deparser statement other than `emit`",
-                            loc,
-                        )),
                     }
-                }
+                    None => self.report(Error::unsupported(
+                        "a deparser statement other than `emit`",
+                        loc,
+                    )),
+                },
                 Stmt::Empty => {}
                 _ => self.report(Error::unsupported(
                     "a deparser statement other than `emit`",
@@ -255,7 +251,26 @@ impl Lowerer<'_> {
         }
     }
 
-    fn emit_place(place: &Place, emit: &mut Vec<Emit>) {
+    /// The argument of statement `s` when it is `packet_out.emit(arg)`.
+    pub(super) fn emit_arg(&self, s: Handle<Stmt>) -> Option<Handle<Expr>> {
+        let p = self.p;
+        let Stmt::Call(e) = &p.stmts[s] else {
+            return None;
+        };
+        let Expr::Call { args, .. } = &p.exprs[*e] else {
+            return None;
+        };
+        let is_emit = matches!(self.c.calls[e.index()], Some(CallTarget::Method { ext, method })
+            if matches!(&p.decls[ext], Decl::Extern(x) if x.name.name == "packet_out"
+                && x.methods.get(method as usize).is_some_and(|m| m.signature.name.name == "emit")));
+        if is_emit {
+            args.first().map(|a| a.value)
+        } else {
+            None
+        }
+    }
+
+    pub(super) fn emit_place(place: &Place, emit: &mut Vec<Emit>) {
         match place {
             Place::Header {
                 header: HeaderRef::Instance(h),

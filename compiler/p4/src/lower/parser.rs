@@ -11,7 +11,7 @@ use ddsr_pipeline::program::ValueSet as IrValueSet;
 use ddsr_pipeline::types::Ty;
 use ddsr_pipeline::value::mask;
 
-use super::storage::{Area, Binding};
+use super::storage::Binding;
 use super::{Ctx, Error, ErrorKind, Lowerer, Result};
 use crate::ast::{self, Decl, Expr, Handle, Keyset, Stmt};
 use crate::sema::{CallTarget, Def, StateRef, Type, Value};
@@ -22,20 +22,15 @@ impl Lowerer<'_> {
         let loc = p.decls.loc(d);
         let Decl::Parser(parser) = &p.decls[d] else {
             return Err(Error::unsupported(
-                "a V1Switch parser that is not a parser declaration",
+                "a package parser that is not a parser declaration",
                 loc,
             ));
         };
         let name = parser.ty.name.name.clone();
-        let saved_area = self
-            .area
-            .replace(Area::new(name.clone(), format!("{name}.locals_t")));
-        let saved_ctx = std::mem::replace(&mut self.ctx, Ctx::Parser);
-        self.scope = name.clone();
+        let saved = self.enter_block(&name, Ctx::Parser);
         let mut states: Arena<State> = Arena::new();
         let start = self.parser_states(d, &mut states, Next::Accept, "", Vec::new());
-        self.area = saved_area;
-        self.ctx = saved_ctx;
+        self.leave_block(saved);
         Ok(IrParser {
             name,
             states,

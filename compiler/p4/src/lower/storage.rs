@@ -55,6 +55,19 @@ pub(super) enum Binding {
     ValueSet(IrHandle<ddsr_pipeline::program::ValueSet>),
     /// An instance of an extern that has no state in the IR (`Checksum16`).
     Stateless,
+    /// TNA's `Hash<W>`: each `get` is a hash into a fresh `W`-bit field.
+    TnaHash {
+        algorithm: ddsr_pipeline::externs::HashAlgorithm,
+        ty: Ty,
+    },
+    /// TNA's `Random<W>`.
+    TnaRandom {
+        ty: Ty,
+    },
+    /// TNA's `Checksum`, with its ones'-complement accumulator.
+    TnaChecksum {
+        acc: FieldRef,
+    },
 }
 
 /// A metadata instance collecting scalars, created on its first field.

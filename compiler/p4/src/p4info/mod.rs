@@ -16,6 +16,7 @@ pub mod arch;
 use std::collections::HashMap;
 
 use ddsr_pipeline::externs::{CounterUnit, ExternKind, MeterUnit};
+use ddsr_pipeline::program::Architecture;
 use ddsr_pipeline::table::{ActionScope, Implementation, MatchKind};
 use ddsr_pipeline::types::Ty;
 use ddsr_proto::ids::{Aliases, Allocator, Prefix};
@@ -98,14 +99,65 @@ fn compile_checked(
     }
     let mut lowered = crate::lower::lower(program, checked, name)
         .map_err(|errs| errs.iter().map(Error::to_diagnostic).collect::<Vec<_>>())?;
-    let p4info = build(program, &mut lowered)
-        .map_err(|errs| errs.iter().map(Error::to_diagnostic).collect::<Vec<_>>())?;
+    let p4info = match lowered.pipeline.architecture() {
+        Architecture::V1model => build(program, &mut lowered),
+        Architecture::Tna => arch::build(program, checked, name)
+            .inspect(|info| write_ids(info, &mut lowered.pipeline)),
+    }
+    .map_err(|errs| errs.iter().map(Error::to_diagnostic).collect::<Vec<_>>())?;
     diags.retain(|d| d.severity != Severity::Error);
     Ok(Compiled {
         lowered,
         p4info,
         warnings: diags,
     })
+}
+
+/// Writes the ids of `info` into the pipeline's objects of the same names (the P4Info of a
+/// program read by [`arch::build`] names them as the lowering does); objects the P4Info
+/// leaves out (`@hidden`) keep 0.
+fn write_ids(info: &p4i::P4Info, pl: &mut ddsr_pipeline::Pipeline) {
+    fn find<'a, T: 'a>(
+        items: impl IntoIterator<Item = &'a T>,
+        preamble: impl Fn(&T) -> Option<&p4i::Preamble>,
+        name: &str,
+    ) -> u32 {
+        items
+            .into_iter()
+            .filter_map(preamble)
+            .find(|p| p.name == name)
+            .map_or(0, |p| p.id)
+    }
+    for h in pl.actions.handles() {
+        let a = &mut pl.actions[h];
+        a.id = find(&info.actions, |x| x.preamble.as_ref(), &a.name);
+    }
+    for h in pl.tables.handles() {
+        let t = &mut pl.tables[h];
+        t.id = find(&info.tables, |x| x.preamble.as_ref(), &t.name);
+    }
+    for h in pl.externs.handles() {
+        let e = &mut pl.externs[h];
+        e.id = match e.kind {
+            ExternKind::Counter { .. } => find(&info.counters, |x| x.preamble.as_ref(), &e.name),
+            ExternKind::DirectCounter { .. } => {
+                find(&info.direct_counters, |x| x.preamble.as_ref(), &e.name)
+            }
+            ExternKind::Meter { .. } => find(&info.meters, |x| x.preamble.as_ref(), &e.name),
+            ExternKind::DirectMeter { .. } => {
+                find(&info.direct_meters, |x| x.preamble.as_ref(), &e.name)
+            }
+            ExternKind::Register { .. } => find(&info.registers, |x| x.preamble.as_ref(), &e.name),
+            ExternKind::ActionProfile { .. } | ExternKind::ActionSelector { .. } => {
+                find(&info.action_profiles, |x| x.preamble.as_ref(), &e.name)
+            }
+            ExternKind::Digest { .. } => find(&info.digests, |x| x.preamble.as_ref(), &e.name),
+        };
+    }
+    for h in pl.value_sets.handles() {
+        let v = &mut pl.value_sets[h];
+        v.id = find(&info.value_sets, |x| x.preamble.as_ref(), &v.name);
+    }
 }
 
 /// The P4Info in protobuf text format (what p4c writes with `--p4runtime-files x.txtpb`).
