@@ -342,7 +342,18 @@ impl Checker<'_> {
         }
         self.out.decls[h.index()].ty = Some(t);
         if let Some(init) = v.init {
+            let spec = self
+                .spec_refs
+                .get(&v.ty)
+                .and_then(|args| match self.get(t) {
+                    Type::Struct(d) | Type::Header(d) | Type::HeaderUnion(d) => {
+                        Some((*d, args.clone()))
+                    }
+                    _ => None,
+                });
+            let saved = std::mem::replace(&mut self.spec, spec);
             self.expr_as(init, t);
+            self.spec = saved;
         }
         self.define(&v.name, Def::Decl(h));
     }

@@ -123,16 +123,82 @@ impl Checker<'_> {
         }
     }
 
-    /// Names and types of the fields of a header, union or struct.
+    /// Names and types of the fields of a header, union or struct; a field whose type is a
+    /// type parameter gets the argument of the specialisation being checked, if any.
     pub(super) fn field_types(&self, d: Handle<Decl>) -> Vec<(&str, TypeId)> {
+        let args = match &self.spec {
+            Some((s, args)) if *s == d => args.as_slice(),
+            _ => &[],
+        };
         match &self.p.decls[d] {
             Decl::Header(a) | Decl::HeaderUnion(a) | Decl::Struct(a) => a
                 .fields
                 .iter()
-                .map(|f| (f.name.name.as_str(), self.out.type_refs[f.ty.index()]))
+                .map(|f| {
+                    let t = self.out.type_refs[f.ty.index()];
+                    let t = match self.get(t) {
+                        Type::Var(v) if v.owner == d => {
+                            args.get(v.index as usize).copied().unwrap_or(t)
+                        }
+                        _ => t,
+                    };
+                    (f.name.name.as_str(), t)
+                })
                 .collect(),
             _ => Vec::new(),
         }
+    }
+
+    /// Where the type of `e` is written: the declaration of the variable, constant or
+    /// parameter it names, the field it selects, or the element type of the stack it
+    /// indexes.
+    fn declared_ref(&self, e: Handle<Expr>) -> Option<Handle<crate::ast::TypeRef>> {
+        let p = self.p;
+        match &p.exprs[e] {
+            Expr::Path(_) => match self.out.defs[e.index()]? {
+                Def::Decl(h) => match &p.decls[h] {
+                    Decl::Var(v) | Decl::Const(v) => Some(v.ty),
+                    _ => None,
+                },
+                def @ Def::Param { .. } => self.param(def).map(|prm| prm.ty),
+                _ => None,
+            },
+            Expr::Member { base, .. } => match self.out.members[e.index()]? {
+                Member::Field(i) => match self.get(self.out.expr_types[base.index()]) {
+                    Type::Struct(d) | Type::Header(d) | Type::HeaderUnion(d) => {
+                        match &p.decls[*d] {
+                            Decl::Struct(a) | Decl::Header(a) | Decl::HeaderUnion(a) => {
+                                a.fields.get(i as usize).map(|f| f.ty)
+                            }
+                            _ => None,
+                        }
+                    }
+                    _ => None,
+                },
+                Member::StackNext | Member::StackLast => self.stack_elem_ref(*base),
+                _ => None,
+            },
+            Expr::Index { base, .. } => self.stack_elem_ref(*base),
+            _ => None,
+        }
+    }
+
+    fn stack_elem_ref(&self, stack: Handle<Expr>) -> Option<Handle<crate::ast::TypeRef>> {
+        match &self.p.types[self.declared_ref(stack)?] {
+            crate::ast::TypeRef::Stack { elem, .. } => Some(*elem),
+            _ => None,
+        }
+    }
+
+    /// The specialisation of generic aggregate `d` that `e` has, when its type is written
+    /// with type arguments.
+    pub(super) fn spec_of(
+        &self,
+        e: Handle<Expr>,
+        d: Handle<Decl>,
+    ) -> Option<(Handle<Decl>, Vec<TypeId>)> {
+        let args = self.spec_refs.get(&self.declared_ref(e)?)?;
+        Some((d, args.clone()))
     }
 
     /// Gives `e` the type `to` where an implicit conversion applies: `int` constants become
@@ -514,11 +580,17 @@ impl Checker<'_> {
         let name = member.name.as_str();
         let found = match self.get(bt).clone() {
             Type::Unknown => return TypeId::UNKNOWN,
-            Type::Header(d) | Type::HeaderUnion(d) | Type::Struct(d) => self
-                .field_types(d)
-                .iter()
-                .position(|(n, _)| *n == name)
-                .map(|i| (Member::Field(i as u32), self.field_types(d)[i].1)),
+            Type::Header(d) | Type::HeaderUnion(d) | Type::Struct(d) => {
+                let spec = self.spec_of(base, d);
+                let saved = std::mem::replace(&mut self.spec, spec);
+                let fields = self.field_types(d);
+                let found = fields
+                    .iter()
+                    .position(|(n, _)| *n == name)
+                    .map(|i| (Member::Field(i as u32), fields[i].1));
+                self.spec = saved;
+                found
+            }
             Type::Stack { elem, size } => match name {
                 "next" => Some((Member::StackNext, elem)),
                 "last" => Some((Member::StackLast, elem)),

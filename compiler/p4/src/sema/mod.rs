@@ -292,6 +292,13 @@ struct Checker<'a> {
     for_vars: HashMap<Handle<Stmt>, TypeId>,
     /// Where each `error` member was declared, for duplicate reports.
     error_locs: HashMap<String, Loc>,
+    /// Type arguments of each written type that denotes a specialised generic struct, header
+    /// or header union (`S<bit<8>>`, or a typedef of one).
+    spec_refs: HashMap<Handle<ast::TypeRef>, Vec<TypeId>>,
+    /// The specialisation whose field types [`Checker::field_types`] gives: the generic
+    /// declaration and its type arguments, while an initializer or member of a value of
+    /// that type is checked.
+    spec: Option<(Handle<Decl>, Vec<TypeId>)>,
 }
 
 impl<'a> Checker<'a> {
@@ -309,6 +316,8 @@ impl<'a> Checker<'a> {
             this_type: None,
             for_vars: HashMap::new(),
             error_locs: HashMap::new(),
+            spec_refs: HashMap::new(),
+            spec: None,
         }
     }
 

@@ -67,7 +67,15 @@ impl Checker<'_> {
                 if let Some(what) = self.lvalue(*lhs) {
                     self.err(ErrorKind::NotAssignable { what }, p.exprs.loc(*lhs));
                 }
+                let spec = match self.get(lt) {
+                    Type::Struct(d) | Type::Header(d) | Type::HeaderUnion(d) => {
+                        self.spec_of(*lhs, *d)
+                    }
+                    _ => None,
+                };
+                let saved = std::mem::replace(&mut self.spec, spec);
                 self.expr_as(*rhs, lt);
+                self.spec = saved;
             }
             Stmt::Call(e) => {
                 if !matches!(p.exprs[*e], Expr::Call { .. }) {

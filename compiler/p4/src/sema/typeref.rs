@@ -39,10 +39,28 @@ impl Checker<'_> {
                 Some(w) => self.ty(Type::Varbit(w)),
                 None => TypeId::UNKNOWN,
             },
-            TypeRef::Name(path) => self.named_type(path, &[], loc),
+            TypeRef::Name(path) => {
+                let id = self.named_type(path, &[], loc);
+                // A typedef of a specialised generic type keeps its type arguments.
+                if let Some(&(Def::Decl(h), _)) = self.lookup(path).and_then(|d| d.first())
+                    && let Decl::Typedef(td) = &p.decls[h]
+                    && let crate::ast::TypedefTarget::Type(r) = &td.target
+                    && let Some(args) = self.spec_refs.get(r).cloned()
+                {
+                    self.spec_refs.insert(t, args);
+                }
+                id
+            }
             TypeRef::Specialized { base, args } => {
                 let args: Vec<TypeId> = args.iter().map(|a| self.type_ref(*a)).collect();
-                self.named_type(base, &args, loc)
+                let id = self.named_type(base, &args, loc);
+                if matches!(
+                    self.get(id),
+                    Type::Struct(_) | Type::Header(_) | Type::HeaderUnion(_)
+                ) {
+                    self.spec_refs.insert(t, args);
+                }
+                id
             }
             TypeRef::Stack { elem, size } => {
                 let elem_ty = self.type_ref(*elem);
@@ -154,6 +172,23 @@ impl Checker<'_> {
                 ErrorKind::TypeArgCount {
                     expected: params,
                     found: args.len(),
+                },
+                loc,
+            );
+            return TypeId::UNKNOWN;
+        }
+        // A generic struct, header or union has no constructor to infer its arguments from.
+        if args.is_empty()
+            && params > 0
+            && matches!(
+                decl,
+                Decl::Header(_) | Decl::HeaderUnion(_) | Decl::Struct(_)
+            )
+        {
+            self.err(
+                ErrorKind::TypeArgCount {
+                    expected: params,
+                    found: 0,
                 },
                 loc,
             );
