@@ -1,15 +1,20 @@
-//! `for (T x in collection)` loops (P4_16 1.2.5) and header stack indices known only at run
-//! time. The pipeline IR has neither loops nor indirect header references, so both are
-//! unrolled into straight-line code over the finite choices, as p4c's loop unrolling and
-//! BMv2's stack handling do:
+//! Loops (P4_16 1.2.5) and header stack indices known only at run time. The pipeline IR has
+//! neither loops nor indirect header references, so both are unrolled into straight-line code
+//! over the finite choices, as p4c's loop unrolling and BMv2's stack handling do:
 //!
 //! - a loop over a constant range `a..b` (both ends included) or over a header stack runs its
-//!   body once per element with `x` bound to the constant or to the stack element; `break` and
-//!   `continue` set flags that guard everything after them;
+//!   body once per element with `x` bound to the constant or to the stack element;
+//! - a three-part loop `for (init; cond; update)` is evaluated at compile time: its variables
+//!   (local `bit<N>`/`int<N>`/`bool` scalars the initialisation declares or assigns) are
+//!   constants in each iteration, the condition and the updates are computed from them, and
+//!   more than [`MAX_UNROLL`] iterations is an error, not a hang;
+//! - in every unrolled body `break` and `continue` set flags that guard everything after them;
 //! - an assignment or call whose expressions index a stack with a run-time value `s[i]` copies
 //!   `i` once into a fresh field and becomes `if (i == 0) { ...s[0]... } else if (i == 1) ...`
-//!   over the stack's size; an index out of range runs none of the branches (the P4_16 spec
-//!   leaves reads undefined and makes writes no-ops).
+//!   over the stack's size; an `if` condition or a local variable's initializer is computed
+//!   into a fresh field that way, so the branches are lowered once. An index out of range
+//!   runs none of the choices (the P4_16 spec leaves reads undefined and makes writes no-ops;
+//!   a condition reads as false).
 
 use ddsr_pipeline::Stmt as IrStmt;
 use ddsr_pipeline::expr::{BinOp, Expr as IrExpr, LValue, UnOp};
@@ -645,6 +650,11 @@ impl Lowerer<'_> {
         let roots: Vec<Handle<Expr>> = match &self.p.stmts[s] {
             Stmt::Assign { lhs, rhs } => vec![*lhs, *rhs],
             Stmt::Call(e) => vec![*e],
+            Stmt::If { cond, .. } => vec![*cond],
+            Stmt::Decl(d) => match &self.p.decls[*d] {
+                Decl::Var(v) => v.init.into_iter().collect(),
+                _ => return Vec::new(),
+            },
             _ => return Vec::new(),
         };
         let mut found = Vec::new();
@@ -676,14 +686,17 @@ impl Lowerer<'_> {
         self.loop_flags.is_some() && self.loop_value(e, 0).is_some()
     }
 
-    /// Statement `s` with run-time index `e` (of a stack of `size` elements) expanded into one
-    /// branch per element.
-    pub(super) fn expand_index(
+    /// Runs `body` once per element of the stack each run-time index in `indices` selects,
+    /// inside a chain `if (i == 0) ... else if (i == 1) ...` per index (nested in order).
+    fn for_each_choice(
         &mut self,
-        s: Handle<Stmt>,
-        e: Handle<Expr>,
+        indices: &[Handle<Expr>],
         out: &mut Vec<IrStmt>,
+        body: &mut dyn FnMut(&mut Self, &mut Vec<IrStmt>) -> Result<()>,
     ) -> Result<()> {
+        let Some((&e, rest)) = indices.split_first() else {
+            return body(self, out);
+        };
         let loc = self.loc(e);
         let Expr::Index { base, index } = &self.p.exprs[e] else {
             return Err(Error::unsupported("this index", loc));
@@ -703,10 +716,7 @@ impl Lowerer<'_> {
         };
         // The index is read once, as P4 evaluates it once.
         let tmp = self.temp("index", ty);
-        out.push(IrStmt::Assign {
-            dst: LValue::Field(tmp),
-            src: i,
-        });
+        out.push(assign(tmp, i));
         let mut chain: Vec<IrStmt> = Vec::new();
         for k in (0..size).rev() {
             if w < 128 && (k as u128) >> w != 0 {
@@ -714,7 +724,7 @@ impl Lowerer<'_> {
             }
             self.index_choice.insert(e, k);
             let mut then = Vec::new();
-            let r = self.expand_indices(s, &mut then);
+            let r = self.for_each_choice(rest, &mut then, body);
             self.index_choice.remove(&e);
             r?;
             let cond = IrExpr::binary(
@@ -733,6 +743,64 @@ impl Lowerer<'_> {
         }
         out.extend(chain);
         Ok(())
+    }
+
+    /// `if (cond) ...` whose condition indexes stacks at run time: the condition is computed
+    /// into a fresh `bool` under each choice of element (false when an index is out of
+    /// range, as reading outside a stack is undefined), then the branches are lowered once.
+    fn if_with_indices(
+        &mut self,
+        cond: Handle<Expr>,
+        then: Handle<Stmt>,
+        otherwise: Option<Handle<Stmt>>,
+        indices: &[Handle<Expr>],
+        out: &mut Vec<IrStmt>,
+    ) -> Result<()> {
+        let c = self.temp("cond", Ty::Bool);
+        out.push(set(c, false));
+        self.for_each_choice(indices, out, &mut |l, o| {
+            let v = l.value_as(cond, Ty::Bool, o)?;
+            o.push(assign(c, v));
+            Ok(())
+        })?;
+        let mut a = Vec::new();
+        self.stmt(then, &mut a);
+        let mut b = Vec::new();
+        if let Some(o) = otherwise {
+            self.stmt(o, &mut b);
+        }
+        out.push(IrStmt::If {
+            cond: IrExpr::field(c),
+            then: a,
+            els: b,
+        });
+        Ok(())
+    }
+
+    /// A local variable whose initializer indexes stacks at run time: declared once, then
+    /// assigned under each choice of element.
+    fn decl_with_indices(
+        &mut self,
+        d: Handle<Decl>,
+        indices: &[Handle<Expr>],
+        out: &mut Vec<IrStmt>,
+    ) -> Result<()> {
+        let p = self.p;
+        let loc = p.decls.loc(d);
+        let Decl::Var(v) = &p.decls[d] else {
+            return Err(Error::unsupported("this local declaration", loc));
+        };
+        let Some(init) = v.init else {
+            return self.local_decl(d, out);
+        };
+        self.bind_type_args(v.ty);
+        let t = self.concrete(self.c.type_ref(v.ty));
+        let place = self.alloc_local(&v.name.name, t, loc)?;
+        self.vars.insert(d, Binding::Place(place.clone()));
+        self.for_each_choice(indices, out, &mut |l, o| {
+            let src = l.operand(init, o)?;
+            l.assign(&place, src, loc, o)
+        })
     }
 
     /// Statement `s` with the stack indices a loop iteration makes constant resolved, and
@@ -809,7 +877,17 @@ impl Lowerer<'_> {
                 self.loc(first),
             ));
         }
-        self.expand_index(s, first, out)
+        match &self.p.stmts[s] {
+            Stmt::If {
+                cond,
+                then,
+                otherwise,
+            } => self.if_with_indices(*cond, *then, *otherwise, &found, out),
+            Stmt::Decl(d) => self.decl_with_indices(*d, &found, out),
+            // Assignments and calls are lowered once per element, so a run-time index on the
+            // left-hand side or in an `out` argument selects the element written.
+            _ => self.for_each_choice(&[first], out, &mut |l, o| l.expand_indices(s, o)),
+        }
     }
 }
 
