@@ -116,7 +116,7 @@ impl Lowerer<'_> {
             .unwrap_or_default();
         let args: Vec<Handle<Expr>> = inst.args.iter().map(|a| a.value).collect();
         let tna = if self.pipe.is_some() {
-            self.tna_instance(&ext_name, &args, &targs, loc)?
+            self.tna_instance(Some(d), &ext_name, &args, &targs, loc)?
         } else {
             None
         };

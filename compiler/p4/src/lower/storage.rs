@@ -68,6 +68,11 @@ pub(super) enum Binding {
     TnaChecksum {
         acc: FieldRef,
     },
+    /// TNA's `RegisterAction` instance `action` on register `register`.
+    TnaRegisterAction {
+        register: IrHandle<ddsr_pipeline::externs::Extern>,
+        action: Handle<Decl>,
+    },
 }
 
 /// A metadata instance collecting scalars, created on its first field.

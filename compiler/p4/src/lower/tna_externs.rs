@@ -41,6 +41,7 @@ impl Lowerer<'_> {
     /// type arguments `targs`; `None` when `ext` is not one of TNA's.
     pub(super) fn tna_instance(
         &mut self,
+        decl: Option<Handle<Decl>>,
         ext: &str,
         args: &[Handle<Expr>],
         targs: &[TypeId],
@@ -150,6 +151,29 @@ impl Lowerer<'_> {
             "Checksum" => {
                 let acc = self.temp("checksum_acc", Ty::Bit(16));
                 return Ok(Some(TnaInstance::Binding(Binding::TnaChecksum { acc })));
+            }
+            "RegisterAction" => {
+                let reg = arg(0)?;
+                let register = match self.extern_binding(reg)? {
+                    Some(Binding::Extern(h))
+                        if matches!(self.externs[h].kind, ExternKind::Register { .. }) =>
+                    {
+                        h
+                    }
+                    _ => {
+                        return Err(Error::unsupported(
+                            "a `RegisterAction` of something other than a `Register` instance",
+                            self.loc(reg),
+                        ));
+                    }
+                };
+                let Some(action) = decl else {
+                    return Err(Error::unsupported("this `RegisterAction`", loc));
+                };
+                return Ok(Some(TnaInstance::Binding(Binding::TnaRegisterAction {
+                    register,
+                    action,
+                })));
             }
             _ => return Ok(None),
         };
@@ -384,6 +408,11 @@ impl Lowerer<'_> {
             (Some(Binding::TnaChecksum { acc }), _) => {
                 self.tna_checksum(acc, method, args, loc, out)
             }
+            (Some(Binding::TnaRegisterAction { register, action }), "execute") => {
+                let index = a(self, 0)?;
+                self.register_action(register, action, index, loc, out)
+                    .map(Some)
+            }
             _ => Err(no_lowering()),
         }
     }
@@ -575,6 +604,117 @@ impl Lowerer<'_> {
                 IrExpr::cast(Ty::Bit(16), IrExpr::slice(IrExpr::field(t), 16, 16)),
             ),
         });
+    }
+
+    /// `action.execute(index)` of a `RegisterAction`: the cell is read into a fresh field,
+    /// the action's `apply(inout value, out rv)` is inlined on it, and the cell written back;
+    /// the value is `rv` (what the stateful ALU does in one pass).
+    fn register_action(
+        &mut self,
+        register: ddsr_pipeline::Handle<ddsr_pipeline::externs::Extern>,
+        action: Handle<Decl>,
+        index: Handle<Expr>,
+        loc: Loc,
+        out: &mut Vec<IrStmt>,
+    ) -> Result<Operand> {
+        let p = self.p;
+        let ExternKind::Register { width, .. } = self.externs[register].kind else {
+            return Err(Error::unsupported("this `RegisterAction`", loc));
+        };
+        let apply = match &p.decls[action] {
+            Decl::Instance(i) => i.initializer.iter().flatten().copied().find(
+                |d| matches!(&p.decls[*d], Decl::Function(f) if f.signature.name.name == "apply"),
+            ),
+            _ => None,
+        };
+        let Some(apply) = apply else {
+            return Err(Error::unsupported(
+                "a `RegisterAction` without an `apply` function",
+                p.decls.loc(action),
+            ));
+        };
+        let Decl::Function(f) = &p.decls[apply] else {
+            return Err(Error::unsupported("this `RegisterAction`", loc));
+        };
+        if f.body.stmts.iter().any(|s| super::block::has_return(p, *s)) {
+            return Err(Error::unsupported(
+                "`return` in a `RegisterAction`'s `apply`",
+                p.decls.loc(apply),
+            ));
+        }
+        let (index, index_ty) = self.value(index, out)?;
+        let idx = self.temp("register_index", index_ty);
+        out.push(IrStmt::Assign {
+            dst: LValue::Field(idx),
+            src: index,
+        });
+        let cell_ty = Ty::Bit(width);
+        let cell = self.temp("register_value", cell_ty);
+        out.push(IrStmt::Extern {
+            call: ExternCall::RegisterRead {
+                register,
+                dst: LValue::Field(cell),
+                index: IrExpr::field(idx),
+            },
+        });
+        let rv_ty = match self.c.decl(action).ty.map(|t| self.c.types.get(t)) {
+            Some(Type::Extern { args, .. }) => match args.get(2) {
+                Some(t) => self.scalar_ty(*t, loc)?,
+                None => None,
+            },
+            _ => None,
+        };
+        let rv = match rv_ty {
+            Some(ty) if ty.is_numeric() || ty == Ty::Bool => {
+                let field = self.temp("register_result", ty);
+                Some(Place::Scalar {
+                    field,
+                    ty,
+                    slice: None,
+                })
+            }
+            _ => None,
+        };
+        let mut places = vec![Place::Scalar {
+            field: cell,
+            ty: cell_ty,
+            slice: None,
+        }];
+        places.extend(rv.clone());
+        let saved: Vec<_> = (0..f.signature.params.len())
+            .map(|i| self.params.remove(&(apply, i as u32)))
+            .collect();
+        for (i, place) in places
+            .into_iter()
+            .enumerate()
+            .take(f.signature.params.len())
+        {
+            self.params.insert((apply, i as u32), Binding::Place(place));
+        }
+        let outer = self.inline.replace(super::Inline {
+            value: None,
+            flag: None,
+        });
+        let body = self.stmts(&f.body.stmts);
+        self.inline = outer;
+        for (i, s) in saved.into_iter().enumerate() {
+            match s {
+                Some(b) => self.params.insert((apply, i as u32), b),
+                None => self.params.remove(&(apply, i as u32)),
+            };
+        }
+        out.extend(body);
+        out.push(IrStmt::Extern {
+            call: ExternCall::RegisterWrite {
+                register,
+                index: IrExpr::field(idx),
+                value: IrExpr::field(cell),
+            },
+        });
+        match rv {
+            Some(place) => Ok(Operand::Place(place)),
+            None => Ok(Operand::Value(IrExpr::bits(1, 0), Ty::Bit(1))),
+        }
     }
 
     /// The fields of a digest of type `t` (a struct or header of scalars).

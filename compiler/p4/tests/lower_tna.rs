@@ -1,0 +1,408 @@
+//! Lowering of TNA programs (`Switch(Pipeline(...))`) to the pipeline IR.
+//!
+//! - Every TNA program of the corpus (`compiler/tests/p4/tna/`) and of `p4/tna/` lowers to a
+//!   valid pipeline equal to its snapshot `compiler/tests/p4/snapshots/tna/<name>.pipeline.json`
+//!   (`DDSR_BLESS=1` rewrites them) and reads back from JSON unchanged.
+//! - The TNA binding: the blocks' intrinsic metadata parameters are the binding's instances
+//!   (the role program's `route` action writes `ig_tm_md.ucast_egress_port`), egress has
+//!   its own headers, a deparser's checksum updates are its control and its emits the
+//!   deparser, `Checksum.subtract`/`subtract_all_and_deposit` keep a ones'-complement
+//!   accumulator, names and ids are bf-p4c's.
+//! - Every program under `compiler/tests/p4/tna/bad/` gets exactly the diagnostics its
+//!   `// Error: CODE line:column message` lines announce.
+//! - The softswitch refuses a TNA pipeline with an error naming the architecture.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use ddsr_diag::render_text;
+use ddsr_p4::p4info::{Compiled, compile};
+use ddsr_p4::syntax::{Options, parse_file};
+use ddsr_pipeline::expr::{BinOp, Expr, LValue, UnOp};
+use ddsr_pipeline::externs::{ExternKind, HashAlgorithm};
+use ddsr_pipeline::program::{Architecture, Emit, Tna};
+use ddsr_pipeline::stmt::ExternCall;
+use ddsr_pipeline::types::HeaderRef;
+use ddsr_pipeline::{Pipeline, Stmt, Ty};
+
+const TESTS: &str = "../tests/p4";
+const PROGRAMS: &str = "../../p4";
+
+fn p4_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "p4"))
+        .collect();
+    out.sort();
+    out
+}
+
+fn build(path: &Path) -> Compiled {
+    let parsed = parse_file(path, &Options::default());
+    assert!(!parsed.diagnostics.has_errors(), "{}", path.display());
+    let name = path.file_stem().unwrap().to_string_lossy().to_string();
+    compile(&parsed.program, &name).unwrap_or_else(|d| {
+        panic!(
+            "{} does not lower:\n{}",
+            path.display(),
+            render_text(&parsed.sources, &d, false)
+        )
+    })
+}
+
+fn tna(p: &Pipeline) -> &Tna {
+    p.package.tna().expect("a TNA pipeline")
+}
+
+fn role(name: &str) -> Pipeline {
+    build(&Path::new(PROGRAMS).join(format!("tna/{name}.p4")))
+        .lowered
+        .pipeline
+}
+
+/// Every statement of `stmts`, nested ones included.
+fn walk<'a>(stmts: &'a [Stmt], out: &mut Vec<&'a Stmt>) {
+    for s in stmts {
+        out.push(s);
+        if let Stmt::If { then, els, .. } = s {
+            walk(then, out);
+            walk(els, out);
+        }
+    }
+}
+
+#[test]
+fn tna_corpus_lowers_validates_and_matches_snapshots() {
+    let bless = std::env::var_os("DDSR_BLESS").is_some();
+    let mut files = p4_files(&Path::new(TESTS).join("tna"));
+    files.extend(p4_files(&Path::new(PROGRAMS).join("tna")));
+    assert!(files.len() >= 4, "the TNA programs are missing");
+    let mut mismatches = Vec::new();
+    for f in &files {
+        let p = build(f).lowered.pipeline;
+        assert_eq!(p.architecture(), Architecture::Tna, "{}", f.display());
+        let json = p.to_json() + "\n";
+        assert_eq!(
+            Pipeline::from_json(&json).expect("the JSON loads"),
+            p,
+            "{}: JSON round trip",
+            f.display()
+        );
+        let name = f.file_stem().unwrap().to_string_lossy().to_string();
+        let snap = Path::new(TESTS).join(format!("snapshots/tna/{name}.pipeline.json"));
+        if bless {
+            fs::write(&snap, &json).unwrap();
+        } else if fs::read_to_string(&snap).ok().as_deref() != Some(json.as_str()) {
+            mismatches.push(snap.display().to_string());
+        }
+    }
+    assert!(
+        mismatches.is_empty(),
+        "pipelines differ from their snapshots (DDSR_BLESS=1 rewrites them): {mismatches:?}"
+    );
+}
+
+#[test]
+fn intrinsic_metadata_binds_every_block_of_the_pipe() {
+    let p = role("ingress");
+    let t = tna(&p);
+    assert_eq!(t.pipe, "pipe");
+    let name = |h| p.headers[h].name.as_str();
+    assert_eq!(name(t.ingress_intrinsic_metadata), "ig_intr_md");
+    assert!(!p.headers[t.ingress_intrinsic_metadata].metadata);
+    assert_eq!(name(t.ingress_intrinsic_metadata_for_tm), "ig_tm_md");
+    assert_eq!(name(t.egress_intrinsic_metadata), "eg_intr_md");
+    assert_eq!(p.controls[t.ingress].name, "DdsrIngress");
+    assert_eq!(p.controls[t.egress].name, "DdsrEgress");
+    assert_eq!(p.parser.name, "DdsrIngressParser");
+    assert_eq!(t.egress_parser.name, "DdsrEgressParser");
+
+    // The ingress parser extracts ig_intr_md first, then skips the port metadata.
+    let start = &p.parser.states[p.parser.start];
+    assert_eq!(
+        serde_json::to_value(&start.ops[0]).unwrap(),
+        serde_json::json!({"parser_op": "extract",
+            "header": {"instance": t.ingress_intrinsic_metadata.index()}})
+    );
+    assert_eq!(
+        serde_json::to_value(&start.ops[1]).unwrap(),
+        serde_json::json!({"parser_op": "advance",
+            "bits": {"op": "const", "ty": {"bit": 32}, "value": "0x40"}})
+    );
+    // The egress parser extracts eg_intr_md.
+    let eg_start = &t.egress_parser.states[t.egress_parser.start];
+    assert_eq!(
+        serde_json::to_value(&eg_start.ops[0]).unwrap(),
+        serde_json::json!({"parser_op": "extract",
+            "header": {"instance": t.egress_intrinsic_metadata.index()}})
+    );
+
+    // `route` (in the sub-control DdsrRouting, whose parameter is the ingress control's
+    // ig_tm_md) writes ucast_egress_port of the binding's ig_tm_md.
+    let route = &p.actions[p.action_by_name("route").unwrap()];
+    let tm = p.header_types[p.headers[t.ingress_intrinsic_metadata_for_tm].ty]
+        .field_index("ucast_egress_port")
+        .unwrap();
+    let Stmt::Assign { dst, src } = &route.body[0] else {
+        panic!("route starts with an assignment: {:?}", route.body[0]);
+    };
+    assert_eq!(
+        dst.field().header,
+        HeaderRef::Instance(t.ingress_intrinsic_metadata_for_tm)
+    );
+    assert_eq!(dst.field().field, tm);
+    assert_eq!(src, &Expr::Param { index: 0 });
+
+    // Dropping sets ig_dprsr_md.drop_ctl in the ingress control.
+    let mut all = Vec::new();
+    walk(&p.controls[t.ingress].body, &mut all);
+    let drop_ctl = p.header_types[p.headers[t.ingress_intrinsic_metadata_for_deparser].ty]
+        .field_index("drop_ctl")
+        .unwrap();
+    assert!(all.iter().any(|s| matches!(s,
+        Stmt::Assign { dst: LValue::Field(f), src: Expr::Const { value: 1, .. } }
+            if f.header == HeaderRef::Instance(t.ingress_intrinsic_metadata_for_deparser)
+                && f.field == drop_ctl)));
+}
+
+#[test]
+fn egress_has_its_own_headers_and_deparsers_split_into_control_and_emits() {
+    let p = build(&Path::new(TESTS).join("tna/01_tna_resources.p4"))
+        .lowered
+        .pipeline;
+    let t = tna(&p);
+    let names = |emits: &[Emit]| -> Vec<String> {
+        emits
+            .iter()
+            .map(|e| match e {
+                Emit::Header(h) => p.headers[*h].name.clone(),
+                other => panic!("{other:?}"),
+            })
+            .collect()
+    };
+    assert_eq!(names(&p.deparser.emit), ["hdr.ethernet", "hdr.ipv4"]);
+    assert_eq!(
+        names(&t.egress_emit.emit),
+        ["egress.hdr.ethernet", "egress.hdr.ipv4"]
+    );
+    // The ingress deparser's digest is its control, under the digest_type condition.
+    let body = &p.controls[t.ingress_deparser].body;
+    let Stmt::If { then, .. } = &body[0] else {
+        panic!("{body:?}");
+    };
+    let Stmt::Extern {
+        call: ExternCall::Digest { digest, data, .. },
+    } = &then[0]
+    else {
+        panic!("{then:?}");
+    };
+    assert_eq!(p.externs[*digest].name, "pipe.TnaIngressDeparser.learned");
+    assert!(
+        matches!(p.externs[*digest].kind, ExternKind::Digest { ref fields } if fields.len() == 2)
+    );
+    assert_eq!(data.len(), 2);
+    // bf-p4c's names and p4c's ids, as in the P4Info.
+    let t = p.table_by_name("pipe.TnaIngress.mac").unwrap();
+    assert_eq!(p.tables[t].id, 38778007);
+    let sel = p.extern_by_name("pipe.TnaIngress.ecmp").unwrap();
+    assert!(matches!(
+        p.externs[sel].kind,
+        ExternKind::ActionSelector {
+            size: 256,
+            algorithm: HashAlgorithm::Crc16,
+            output_width: 16
+        }
+    ));
+}
+
+#[test]
+fn checksums_keep_a_ones_complement_residual() {
+    let p = role("ingress");
+    let meta = p
+        .headers
+        .iter()
+        .find(|(_, h)| h.name == "meta")
+        .map(|(h, _)| h)
+        .unwrap();
+    let residual = p.header_types[p.headers[meta].ty]
+        .field_index("ipv4_residual")
+        .unwrap();
+    let state = p
+        .parser
+        .states
+        .iter()
+        .find(|(_, s)| s.name == "parse_ipv4")
+        .map(|(_, s)| s)
+        .unwrap();
+    let stmts: Vec<&Stmt> = state
+        .ops
+        .iter()
+        .filter_map(|o| match o {
+            ddsr_pipeline::parser::ParserOp::Stmt { stmt } => Some(stmt),
+            _ => None,
+        })
+        .collect();
+    // subtract({checksum, src, dst}): a csum16 of the three fields, added to the
+    // accumulator with an end-around carry; deposit: the accumulator into meta.
+    let Stmt::Extern {
+        call:
+            ExternCall::Hash {
+                dst: LValue::Field(sum),
+                algorithm: HashAlgorithm::Csum16,
+                data,
+                ..
+            },
+    } = stmts[0]
+    else {
+        panic!("{:?}", stmts[0]);
+    };
+    assert_eq!(data.len(), 3);
+    let Stmt::Assign {
+        dst: LValue::Field(carry),
+        src: Expr::Binary {
+            bin: BinOp::Add,
+            lhs,
+            rhs,
+        },
+    } = stmts[1]
+    else {
+        panic!("{:?}", stmts[1]);
+    };
+    let Expr::Cast {
+        ty: Ty::Bit(17),
+        arg,
+    } = &**lhs
+    else {
+        panic!("{lhs:?}");
+    };
+    let Expr::Field { field: acc } = &**arg else {
+        panic!("{arg:?}");
+    };
+    assert_eq!(
+        **rhs,
+        Expr::cast(Ty::Bit(17), Expr::field(*sum)),
+        "subtract adds the complemented sum"
+    );
+    assert_eq!(
+        stmts[2],
+        &Stmt::Assign {
+            dst: LValue::Field(*acc),
+            src: Expr::binary(
+                BinOp::Add,
+                Expr::slice(Expr::field(*carry), 15, 0),
+                Expr::cast(Ty::Bit(16), Expr::slice(Expr::field(*carry), 16, 16)),
+            ),
+        }
+    );
+    assert_eq!(
+        stmts[3],
+        &Stmt::Assign {
+            dst: LValue::Field(ddsr_pipeline::FieldRef {
+                header: HeaderRef::Instance(meta),
+                field: residual,
+            }),
+            src: Expr::field(*acc),
+        }
+    );
+    // The accumulator lives in the parser's locals, zeroed for each packet.
+    let HeaderRef::Instance(h) = acc.header else {
+        panic!()
+    };
+    assert_eq!(p.headers[h].name, "DdsrIngressParser");
+    assert!(p.headers[h].metadata);
+
+    // update(..., true): zeros_as_ones turns a computed 0 into 0xffff.
+    let t = tna(&p);
+    let mut all = Vec::new();
+    walk(&p.controls[t.ingress_deparser].body, &mut all);
+    assert!(all.iter().any(|s| matches!(s,
+        Stmt::Assign { src: Expr::Mux { then, .. }, .. }
+            if **then == Expr::bits(16, 0xffff))));
+    assert!(
+        !all.iter().any(|s| matches!(
+            s,
+            Stmt::Assign {
+                src: Expr::Unary {
+                    un: UnOp::BitNot,
+                    ..
+                },
+                ..
+            }
+        )),
+        "update does not complement the accumulator"
+    );
+}
+
+/// `(code, line, column, message part)` of each announced diagnostic.
+fn announced(text: &str) -> Vec<(String, usize, usize, String)> {
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let Some(rest) = line.trim().strip_prefix("// Error: ") else {
+            continue;
+        };
+        let mut parts = rest.splitn(3, ' ');
+        let code = parts.next().unwrap_or_default().to_string();
+        let (l, c) = parts
+            .next()
+            .and_then(|p| p.split_once(':'))
+            .unwrap_or(("0", "0"));
+        let message = parts.next().unwrap_or_default().to_string();
+        out.push((code, l.parse().unwrap(), c.parse().unwrap(), message));
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn bad_tna_programs_get_their_diagnostics_at_line_and_column() {
+    let files = p4_files(&Path::new(TESTS).join("tna/bad"));
+    assert!(files.len() >= 5, "the bad TNA corpus is missing");
+    for f in &files {
+        let text = fs::read_to_string(f).unwrap();
+        let want = announced(&text);
+        assert!(!want.is_empty(), "{} announces no diagnostic", f.display());
+        let parsed = parse_file(f, &Options::default());
+        assert!(!parsed.diagnostics.has_errors(), "{}", f.display());
+        let name = f.file_stem().unwrap().to_string_lossy().to_string();
+        let diags = compile(&parsed.program, &name)
+            .err()
+            .unwrap_or_else(|| panic!("{} lowers", f.display()));
+        let mut got: Vec<(String, usize, usize, String)> = diags
+            .iter()
+            .map(|d| {
+                let (file, span) = d.position().expect("every diagnostic has a position");
+                let (line, col) = parsed.sources.line_col(file, span.start);
+                (d.code.to_string(), line, col, d.message.clone())
+            })
+            .collect();
+        got.sort();
+        assert_eq!(got.len(), want.len(), "{}: {got:?}", f.display());
+        for (g, w) in got.iter().zip(&want) {
+            assert_eq!((&g.0, g.1, g.2), (&w.0, w.1, w.2), "{}", f.display());
+            assert!(
+                g.3.contains(&w.3),
+                "{}: `{}` does not contain `{}`",
+                f.display(),
+                g.3,
+                w.3
+            );
+        }
+    }
+}
+
+#[test]
+fn the_softswitch_refuses_a_tna_pipeline_naming_the_architecture() {
+    let err = ddsr_softswitch::Switch::new(role("ingress"))
+        .err()
+        .expect("a TNA pipeline does not load");
+    assert_eq!(
+        err.to_string(),
+        "the pipeline was written for the tna architecture; the softswitch executes v1model \
+         pipelines only"
+    );
+    // The same roles for v1model load.
+    let v1 = build(&Path::new(PROGRAMS).join("v1model/ingress.p4"));
+    assert!(ddsr_softswitch::Switch::new(v1.lowered.pipeline).is_ok());
+}
