@@ -12,7 +12,8 @@ use ddsr_p4::syntax;
 
 use super::p4::FrontArgs;
 
-/// Lower a P4_16 v1model program to the pipeline IR (`pipeline.json`) the softswitch runs.
+/// Lower a P4_16 program (v1model or TNA) to the pipeline IR (`pipeline.json`); the softswitch
+/// runs the v1model ones.
 ///
 /// Table, action and extern ids in the output are the P4Info ids `ddsr p4 info` gives.
 #[derive(Args)]

@@ -3,9 +3,11 @@
 //!
 //! The central structure is [`Pipeline`]: arenas of header types, header instances, actions,
 //! tables, extern instances, parser states and controls, addressed by typed [`Handle`]s, plus the
-//! v1model package binding. Controls and actions are straight-line statements on resolved field
-//! references (`header handle`, `field index`), never on names; names are kept only as
-//! control-plane names (`MyIngress.ipv4_lpm`) and for traces.
+//! package binding ([`program::Package`]: v1model's `V1Switch` or TNA's `Pipeline`), which
+//! records the architecture the program was written for. Controls and actions are
+//! straight-line statements on resolved field references (`header handle`, `field index`),
+//! never on names; names are kept only as control-plane names (`MyIngress.ipv4_lpm`) and for
+//! traces.
 //!
 //! Invariants: a pipeline that passed [`valid::validate`] (which [`Pipeline::from_json`] always
 //! runs) has every handle in range, every expression well typed with explicit casts, widths
