@@ -3,11 +3,18 @@
 
 Runs inside the venv made by pyenv.py. Usage:
 
-  p4runtime_shell_client.py ADDRESS DEVICE_ID P4INFO_TXTPB DEVICE_CONFIG
+  p4runtime_shell_client.py ADDRESS DEVICE_ID P4INFO_TXTPB DEVICE_CONFIG HOST_DIR...
 
-With the interop program: sets the pipeline through the shell's setup (which
-also reads the P4Info back with GetForwardingPipelineConfig), writes in the
-shell's own notation an entry with every match kind, two action selector
+First, for each host compiled by `ddsr compile` (HOST_DIR holds its
+p4info.txtpb, pipeline.json and entries.txtpb): sets that pipeline through the
+shell's setup (which also reads the P4Info back with
+GetForwardingPipelineConfig), writes the compiled WriteRequest with the
+shell's client, reads every table back through the shell's TableEntry and
+checks it holds exactly the entries written (in canonical form).
+
+Then, with the interop program and the shell's option to send byte strings
+padded to full width (the legacy form servers must still accept): writes in
+the shell's own notation an entry with every match kind, two action selector
 members, a weighted group, an entry using it and a punt entry sending LLDP to
 the CPU, and reads them back through the shell. Then prints the line `inject`
 and waits for a line on stdin holding the number of LLDP frames the test sent
@@ -23,6 +30,9 @@ import time
 
 import p4runtime_sh.shell as sh
 from google.protobuf import text_format
+from p4.v1 import p4runtime_pb2
+
+from p4runtime_server_client import canonical_entry, serialized
 
 CPU_PORT = 255
 
@@ -40,8 +50,31 @@ def counter_cell(index):
     return [cells[0].packet_count, cells[0].byte_count]
 
 
+def compiled_host(address, device_id, host_dir):
+    """One compiled host's pipeline and entries, written and read back through the shell."""
+    sh.setup(device_id=device_id, grpc_addr=address, election_id=(0, 1),
+             config=sh.FwdPipeConfig(f"{host_dir}/p4info.txtpb", f"{host_dir}/pipeline.json"),
+             verbose=False)
+    compiled = p4runtime_pb2.WriteRequest()
+    with open(f"{host_dir}/entries.txtpb") as f:
+        text_format.Parse(f.read(), compiled)
+    sh.client.write(compiled)
+    read = []
+    for table in sh.P4Objects(sh.P4Type.table):
+        read.extend(e.msg() for e in sh.TableEntry(table.name).read())
+    written = [canonical_entry(u.entity.table_entry) for u in compiled.updates]
+    if serialized(read) != serialized(written):
+        raise SystemExit(f"{host_dir}: tables differ: wrote {len(written)}, read {len(read)}")
+    sh.teardown()
+    return {"updates": len(compiled.updates), "read": len(read)}
+
+
 def main():
-    address, device_id, p4info, config = sys.argv[1:5]
+    address, device_id, p4info, config, *host_dirs = sys.argv[1:]
+    hosts = {d.rstrip("/").rsplit("/", 1)[-1]: compiled_host(address, int(device_id), d)
+             for d in host_dirs}
+
+    sh.global_options["canonical_bytestrings"] = False
     sh.setup(device_id=int(device_id), grpc_addr=address, election_id=(0, 1),
              config=sh.FwdPipeConfig(p4info, config), verbose=False)
 
@@ -53,6 +86,7 @@ def main():
     te.match["standard_metadata.ingress_port"] = "2"
     te.action["port"] = "3"
     te.priority = 5
+    sent = {m.field_id: m for m in te.msg().match}
     te.insert()
 
     for member_id, port in [(1, "5"), (2, "6")]:
@@ -73,6 +107,8 @@ def main():
     punt.insert()
 
     result = {
+        "hosts": hosts,
+        "sent_ternary": [sent[3].ternary.value.hex(), sent[3].ternary.mask.hex()],
         "classify": [text(e) for e in sh.TableEntry("MyIngress.classify").read()],
         "ecmp": [text(e) for e in sh.TableEntry("MyIngress.ecmp").read()],
         "punt": [text(e) for e in sh.TableEntry("MyIngress.punt").read()],

@@ -9,9 +9,9 @@
 //!        └── "inject" line on stdout / frame count on stdin ──▶ this test
 //! ```
 //!
-//! The official client first programs every host of a policy compiled by the table compiler
+//! Both clients first program every host of a policy compiled by the table compiler
 //! (`ddsr compile`'s library path) from its `pipeline.json`, `p4info.txtpb` and
-//! `entries.txtpb`, reading each host's tables back equal. Both clients then push
+//! `entries.txtpb`, reading each host's tables back equal. Both then push
 //! `tests/p4/interop.p4`, write an entry with every match kind, action selector members, a
 //! weighted group and an entry using it, read them back, receive the packet-ins of the LLDP
 //! frames this test sends, send a packet-out and read counters; the test checks exact values.
@@ -85,9 +85,10 @@ struct CompiledHost {
 }
 
 /// Compiles `policies/web.yaml` into `dir` as `ddsr compile` does (same library calls, same
-/// artifact paths). Its Maglev table is shrunk from 65,537 to 307 buckets (the smallest prime the policy checker accepts without a warning for three backends): the ingress host
-/// would otherwise hold about 200,000 entries, which the pure-Python protobuf runtime of the
-/// pinned bindings parses in minutes; every table and match kind of the policy stays.
+/// artifact paths). Its Maglev table is shrunk from 65,537 to 307 buckets, the smallest prime
+/// the policy checker takes without a warning for three backends: the ingress host would
+/// otherwise hold about 200,000 entries, which the pure-Python protobuf runtime of the pinned
+/// bindings parses in minutes. Every table and match kind of the policy stays.
 fn compile_web(dir: &Path) -> Vec<CompiledHost> {
     let original = std::fs::read_to_string(manifest("../../policies/web.yaml")).unwrap();
     let small = original.replace("table_size: 65537", "table_size: 307");
@@ -365,20 +366,34 @@ async fn p4runtime_shell_programs_the_switch() {
     let (tx, sent) = std::sync::mpsc::channel();
     service.set_port_sink(tx);
     let dir = tempfile::tempdir().unwrap();
+    let hosts = compile_web(dir.path());
     let (p4info, pipeline, info) = interop_program(dir.path());
-    let args = vec![
+    let mut args = vec![
         address.trim_start_matches("http://").to_string(),
         DEVICE.to_string(),
         p4info.display().to_string(),
         pipeline.display().to_string(),
     ];
+    args.extend(hosts.iter().map(|h| h.dir.display().to_string()));
     let client = service.clone();
     let answer =
         tokio::task::spawn_blocking(move || run_client(&client, "p4runtime_shell_client.py", args))
             .await
             .unwrap();
 
-    // The shell writes values at full width; the server answers canonical.
+    // Every compiled host's entries read back equal through the shell (compared by it).
+    assert_eq!(hosts.len(), 5);
+    for h in &hosts {
+        let seen = &answer["hosts"][&h.name];
+        assert_eq!(seen["updates"], h.entries, "{}", h.name);
+        assert_eq!(seen["read"], h.entries, "{}", h.name);
+    }
+
+    // The shell was told to send values padded to full width; the server answers canonical.
+    assert_eq!(
+        answer["sent_ternary"],
+        serde_json::json!(["00000001", "000000ff"])
+    );
     assert_eq!(
         answer["classify"],
         serde_json::json!([classify_text(&info)])
