@@ -27,6 +27,7 @@ pub mod stf;
 
 pub mod switch;
 pub mod table;
+pub mod tna;
 pub mod trace;
 
 pub use drop::DropReason;

@@ -23,7 +23,7 @@ use ddsr_pipeline::externs::{ExternKind, HashAlgorithm};
 use ddsr_pipeline::program::{Architecture, Emit, Tna};
 use ddsr_pipeline::stmt::ExternCall;
 use ddsr_pipeline::types::HeaderRef;
-use ddsr_pipeline::{Pipeline, Stmt, Ty};
+use ddsr_pipeline::{FieldMatch, Pipeline, Stmt, TableEntry, Ty};
 
 const TESTS: &str = "../tests/p4";
 const PROGRAMS: &str = "../../p4";
@@ -405,4 +405,220 @@ fn the_softswitch_refuses_a_tna_pipeline_naming_the_architecture() {
     // The same roles for v1model load.
     let v1 = build(&Path::new(PROGRAMS).join("v1model/ingress.p4"));
     assert!(ddsr_softswitch::Switch::new(v1.lowered.pipeline).is_ok());
+}
+
+/// Big-endian bytes of `v` in `bits` bits.
+fn be(v: u128, bits: u16) -> Vec<u8> {
+    let n = usize::from(bits).div_ceil(8);
+    v.to_be_bytes()[16 - n..].to_vec()
+}
+
+/// An entry of table `table` with values given as integers, in key order.
+fn entry(
+    p: &Pipeline,
+    table: &str,
+    keys: &[(u128, Option<u16>)],
+    action: &str,
+    args: &[u128],
+) -> TableEntry {
+    let th = p.table_by_name(table).unwrap();
+    let t = &p.tables[th];
+    let matches = t
+        .keys
+        .iter()
+        .zip(keys)
+        .map(|(k, (v, prefix))| match prefix {
+            Some(prefix_len) => FieldMatch::Lpm {
+                value: be(*v, k.width),
+                prefix_len: *prefix_len,
+            },
+            None => FieldMatch::Exact {
+                value: be(*v, k.width),
+            },
+        })
+        .collect();
+    let ah = p.action_by_name(action).unwrap();
+    let a = &p.actions[ah];
+    ddsr_pipeline::TableEntry {
+        table: th,
+        matches,
+        priority: 0,
+        action: ddsr_pipeline::EntryAction::Action(ddsr_pipeline::ActionCall {
+            action: ah,
+            args: a
+                .params
+                .iter()
+                .zip(args)
+                .map(|(prm, v)| be(*v, prm.width))
+                .collect(),
+        }),
+    }
+}
+
+/// The ones'-complement sum of `data` in 16-bit words.
+fn ones_sum(data: &[u8]) -> u16 {
+    let mut s: u32 = 0;
+    for c in data.chunks(2) {
+        let w = u32::from(c[0]) << 8 | u32::from(*c.get(1).unwrap_or(&0));
+        s += w;
+    }
+    while s > 0xffff {
+        s = (s & 0xffff) + (s >> 16);
+    }
+    s as u16
+}
+
+/// An Ethernet/IPv4/TCP frame with correct checksums.
+fn tcp_frame(src: [u8; 4], dst: [u8; 4], sport: u16, dport: u16, payload: &[u8]) -> Vec<u8> {
+    let mut tcp = Vec::new();
+    tcp.extend(sport.to_be_bytes());
+    tcp.extend(dport.to_be_bytes());
+    tcp.extend(0x0102_0304u32.to_be_bytes());
+    tcp.extend(0u32.to_be_bytes());
+    tcp.extend([0x50, 0x18, 0x20, 0x00, 0, 0, 0, 0]);
+    tcp.extend(payload);
+    let mut pseudo = Vec::new();
+    pseudo.extend(src);
+    pseudo.extend(dst);
+    pseudo.extend([0, 6]);
+    pseudo.extend((tcp.len() as u16).to_be_bytes());
+    pseudo.extend(&tcp);
+    let c = !ones_sum(&pseudo);
+    tcp[16..18].copy_from_slice(&c.to_be_bytes());
+    let mut ip = vec![0x45, 0, 0, 0, 0x12, 0x34, 0x40, 0, 64, 6, 0, 0];
+    ip[2..4].copy_from_slice(&((20 + tcp.len()) as u16).to_be_bytes());
+    ip.extend(src);
+    ip.extend(dst);
+    let c = !ones_sum(&ip);
+    ip[10..12].copy_from_slice(&c.to_be_bytes());
+    let mut f = vec![2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x08, 0x00];
+    f.extend(ip);
+    f.extend(tcp);
+    f
+}
+
+/// Loads `p` (through the TNA mapping when it is a TNA pipeline) with the same entries.
+fn ingress_switch(p: &Pipeline) -> ddsr_softswitch::Switch {
+    let runnable = match p.architecture() {
+        Architecture::Tna => ddsr_softswitch::tna::to_v1model(p).expect("the mapping applies"),
+        Architecture::V1model => p.clone(),
+    };
+    let mut sw = ddsr_softswitch::Switch::new(runnable).expect("the pipeline loads");
+    let vip = (10u128 << 24) | 100;
+    let backend = (192u128 << 24) | (168 << 16) | (1 << 8) | 10;
+    let net = (192u128 << 24) | (168 << 16) | (1 << 8);
+    sw.insert(entry(
+        p,
+        "vip_v4",
+        &[(vip, None), (6, None), (80, None)],
+        "to_pool",
+        &[1, 2, 8080],
+    ))
+    .unwrap();
+    // Every bucket of both hashings (251 for v1model, 256 for TNA) to one backend.
+    for b in 0..256 {
+        sw.insert(entry(
+            p,
+            "backends_v4",
+            &[(2, None), (b, None)],
+            "to_backend_v4",
+            &[3, backend],
+        ))
+        .unwrap();
+    }
+    sw.insert(entry(
+        p,
+        "routes_v4",
+        &[(net, Some(24))],
+        "route",
+        &[5, 0x0200_0000_0005],
+    ))
+    .unwrap();
+    sw
+}
+
+#[test]
+fn tna_ingress_role_forwards_as_the_v1model_one() {
+    let tna_p = role("ingress");
+    let v1_p = build(&Path::new(PROGRAMS).join("v1model/ingress.p4"))
+        .lowered
+        .pipeline;
+    let mut tna_sw = ingress_switch(&tna_p);
+    let mut v1_sw = ingress_switch(&v1_p);
+    let frames = [
+        // To the VIP: destination rewritten to the backend and the service port.
+        tcp_frame([10, 1, 1, 1], [10, 0, 0, 100], 40000, 80, b"hello"),
+        tcp_frame([10, 1, 1, 2], [10, 0, 0, 100], 40001, 80, b"odd length"),
+        // Routed, not a VIP: only the MACs change; the checksums come back as they were.
+        tcp_frame([10, 1, 1, 1], [192, 168, 1, 20], 40000, 443, b"x"),
+        // No route: the default port.
+        tcp_frame([10, 1, 1, 1], [8, 8, 8, 8], 40000, 53, b""),
+    ];
+    let mut seen_vip = false;
+    for (i, frame) in frames.iter().enumerate() {
+        let mut a = ddsr_softswitch::switch::Output::default();
+        let mut b = ddsr_softswitch::switch::Output::default();
+        tna_sw.process(3, frame, 1_000, &mut a, None);
+        v1_sw.process(3, frame, 1_000, &mut b, None);
+        let got: Vec<(u16, Vec<u8>)> = a
+            .packets()
+            .iter()
+            .map(|p| (p.port, p.data.clone()))
+            .collect();
+        let want: Vec<(u16, Vec<u8>)> = b
+            .packets()
+            .iter()
+            .map(|p| (p.port, p.data.clone()))
+            .collect();
+        assert_eq!(got.len(), 1, "frame {i}: one packet out");
+        assert_eq!(got, want, "frame {i}: TNA and v1model differ");
+        let (port, out) = &got[0];
+        if i < 2 {
+            assert_eq!(*port, 5, "frame {i}");
+            assert_eq!(
+                &out[30..34],
+                &[192, 168, 1, 10],
+                "frame {i}: backend address"
+            );
+            assert_eq!(
+                &out[36..38],
+                &8080u16.to_be_bytes(),
+                "frame {i}: service port"
+            );
+            // Both checksums verify after the rewrite.
+            assert_eq!(ones_sum(&out[14..34]), 0xffff, "frame {i}: IPv4 checksum");
+            let tcp = &out[34..];
+            let mut pseudo = out[26..34].to_vec();
+            pseudo.extend([0, 6]);
+            pseudo.extend((tcp.len() as u16).to_be_bytes());
+            pseudo.extend(tcp);
+            assert_eq!(ones_sum(&pseudo), 0xffff, "frame {i}: TCP checksum");
+            seen_vip = true;
+        } else if i == 2 {
+            assert_eq!(*port, 5);
+            assert_eq!(&out[14..], &frame[14..], "only the MACs change");
+        } else {
+            assert_eq!(*port, 1, "the default port");
+        }
+    }
+    assert!(seen_vip);
+}
+
+#[test]
+fn the_tna_mapping_refuses_what_one_pass_cannot_run() {
+    // 01_tna_resources parses nothing in egress but emits its egress headers.
+    let p = build(&Path::new(TESTS).join("tna/01_tna_resources.p4"))
+        .lowered
+        .pipeline;
+    assert_eq!(
+        ddsr_softswitch::tna::to_v1model(&p).err(),
+        Some(ddsr_softswitch::tna::TnaError::EgressEmit)
+    );
+    let v1 = build(&Path::new(PROGRAMS).join("v1model/ingress.p4"))
+        .lowered
+        .pipeline;
+    assert_eq!(
+        ddsr_softswitch::tna::to_v1model(&v1).err(),
+        Some(ddsr_softswitch::tna::TnaError::NotTna)
+    );
 }
