@@ -691,6 +691,15 @@ impl Switch {
             .unwrap_or_default()
     }
 
+    /// How often the packet path looked each table up since the pipeline was loaded, in
+    /// table order.
+    pub fn lookups(&self) -> impl Iterator<Item = (&Table, crate::table::Lookups)> {
+        self.p
+            .tables
+            .iter()
+            .map(|(h, t)| (t, self.tables[h.index()].index.lookups()))
+    }
+
     /// The installed entry with the key (matches and priority) of `e`.
     pub fn entry(&self, e: &TableEntry) -> Option<&TableEntry> {
         self.tables.get(e.table.index())?.find(e).map(|s| &s.entry)

@@ -6,8 +6,10 @@
 //! [`Index::Sorted`], entries in rank order with an early exit (range keys); and
 //! [`Index::TupleSpace`], one hash map per distinct mask vector, visited in order of their best
 //! rank (exact keys are one tuple, LPM one tuple per prefix length, ternary one per mask).
-//! Proptests check the fast ones against the oracle.
+//! Proptests check the fast ones against the oracle. Each table's index sits in a [`Counted`]
+//! that counts the packet path's lookups, hits and misses, for the switch's statistics.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -111,7 +113,11 @@ pub struct KeyHasher(u64);
 
 impl Hasher for KeyHasher {
     fn finish(&self) -> u64 {
-        self.0
+        // The multiply leaves the low bits depending only on the input's low bits, and
+        // hashbrown picks buckets by the low bits: byte-string keys (big-endian, so their
+        // varying bytes land high) collided in a few buckets. The rotation brings the
+        // well-mixed high bits down.
+        self.0.rotate_left(26)
     }
     fn write(&mut self, bytes: &[u8]) {
         // Slices of integers arrive here as raw bytes: mix them 8 at a time.
@@ -277,6 +283,54 @@ impl Index {
     }
 }
 
+/// Lookup counts of one table: `hits` found an entry, `misses` ran the default action.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Lookups {
+    pub hits: u64,
+    pub misses: u64,
+}
+
+/// A table's index with its lookup counters.
+///
+/// The counters are cells because the packet path looks tables up through a shared borrow;
+/// counting is two plain increments, so lookups stay allocation-free.
+#[derive(Debug, Clone)]
+pub struct Counted {
+    pub inner: Index,
+    hits: Cell<u64>,
+    misses: Cell<u64>,
+}
+
+impl Counted {
+    pub fn new(inner: Index) -> Counted {
+        Counted {
+            inner,
+            hits: Cell::new(0),
+            misses: Cell::new(0),
+        }
+    }
+
+    /// The slot of the winning entry for `key`, counted as a hit or a miss.
+    #[inline]
+    pub fn lookup(&self, key: &[u128]) -> Option<u32> {
+        let slot = self.inner.lookup(key);
+        let c = if slot.is_some() {
+            &self.hits
+        } else {
+            &self.misses
+        };
+        c.set(c.get() + 1);
+        slot
+    }
+
+    pub fn lookups(&self) -> Lookups {
+        Lookups {
+            hits: self.hits.get(),
+            misses: self.misses.get(),
+        }
+    }
+}
+
 fn split(m: &[Matcher]) -> (Box<[u128]>, Box<[u128]>) {
     let (mask, value): (Vec<u128>, Vec<u128>) = m
         .iter()
@@ -330,8 +384,11 @@ pub enum TableError {
 pub struct TableState {
     pub slots: Vec<Option<Stored>>,
     free: Vec<u32>,
-    by_key: HashMap<(Vec<FieldMatch>, i32), u32>,
-    pub index: Index,
+    /// Slot of each entry by its P4Runtime identity (matches and priority). Hashed like the
+    /// index: only the primary controller writes keys, so flooding is not a concern, and
+    /// SipHash dominated bulk inserts.
+    by_key: HashMap<(Vec<FieldMatch>, i32), u32, BuildHasherDefault<KeyHasher>>,
+    pub index: Counted,
     pub default: Bound,
     pub default_call: ActionCall,
     seq: u64,
@@ -342,8 +399,8 @@ impl TableState {
         TableState {
             slots: Vec::new(),
             free: Vec::new(),
-            by_key: HashMap::new(),
-            index,
+            by_key: HashMap::default(),
+            index: Counted::new(index),
             default: Bound::from_call(&t.default_action),
             default_call: t.default_action.clone(),
             seq: 0,
@@ -360,16 +417,21 @@ impl TableState {
 
     /// Inserts a checked entry.
     pub fn insert(&mut self, t: &Table, e: TableEntry) -> Result<u32, TableError> {
-        let key = (e.matches.clone(), e.priority);
-        if self.by_key.contains_key(&key) {
-            return Err(TableError::Exists(t.name.clone()));
-        }
         if self.by_key.len() >= t.size as usize {
-            return Err(TableError::Full {
-                table: t.name.clone(),
-                size: t.size,
-            });
+            return if self.by_key.contains_key(&(e.matches.clone(), e.priority)) {
+                Err(TableError::Exists(t.name.clone()))
+            } else {
+                Err(TableError::Full {
+                    table: t.name.clone(),
+                    size: t.size,
+                })
+            };
         }
+        let std::collections::hash_map::Entry::Vacant(at) =
+            self.by_key.entry((e.matches.clone(), e.priority))
+        else {
+            return Err(TableError::Exists(t.name.clone()));
+        };
         let matchers: Box<[Matcher]> = t
             .keys
             .iter()
@@ -396,8 +458,8 @@ impl TableState {
             }
         };
         let st = self.slots[slot as usize].as_ref().expect("just stored");
-        self.index.insert(slot, &st.matchers, r);
-        self.by_key.insert(key, slot);
+        self.index.inner.insert(slot, &st.matchers, r);
+        at.insert(slot);
         Ok(slot)
     }
 
@@ -423,7 +485,7 @@ impl TableState {
         let st = self.slots[slot as usize]
             .take()
             .expect("indexed slots are full");
-        self.index.remove(slot, &st.matchers);
+        self.index.inner.remove(slot, &st.matchers);
         self.free.push(slot);
         Ok(st)
     }
@@ -446,7 +508,7 @@ impl TableState {
         self.slots.clear();
         self.free.clear();
         self.by_key.clear();
-        self.index.clear();
+        self.index.inner.clear();
     }
 }
 

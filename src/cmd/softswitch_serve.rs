@@ -8,17 +8,18 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context, Result, anyhow, bail};
 use clap::Args;
 use ddsr_proto::p4::v1;
-use ddsr_softswitch_server::Service;
 use ddsr_softswitch_server::live::{self, PortSpec, Ports, metrics};
+use ddsr_softswitch_server::{Service, Tls, tls};
 
 use super::p4::FrontArgs;
 
 /// Serve P4Runtime v1 for one softswitch device with no data ports, until SIGINT or SIGTERM.
 ///
-/// Binds to loopback unless another address is given. Only the primary client (highest
+/// Binds to loopback; another address needs `--allow-remote`. With `--tls-cert` and
+/// `--tls-key` gRPC is TLS only, and `--tls-client-ca` makes it mutual. Only the primary client (highest
 /// election id on a StreamChannel) may change the device. Packets enter by packet-out and
 /// leave by packet-in; `ddsr softswitch run --port` adds live interfaces.
 #[derive(Args)]
@@ -35,9 +36,21 @@ pub struct Serve {
 /// The device's control-plane face.
 #[derive(Args)]
 pub struct DeviceArgs {
-    /// Address of the P4Runtime gRPC server.
+    /// Address of the P4Runtime gRPC server (loopback unless `--allow-remote`).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9559")]
     grpc: SocketAddr,
+    /// Accept `--grpc` on an address other than loopback, where other hosts can reach it.
+    #[arg(long)]
+    allow_remote: bool,
+    /// Serve gRPC over TLS with this certificate chain (PEM).
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The private key of `--tls-cert` (PEM).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Mutual TLS: clients must present a certificate this CA (PEM) signed.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_client_ca: Option<PathBuf>,
     /// The device id controllers must use.
     #[arg(long, value_name = "N", default_value_t = 1)]
     device_id: u64,
@@ -88,6 +101,18 @@ pub fn serve(
     ports: &[PortSpec],
     banner: Banner,
 ) -> Result<ExitCode> {
+    if !d.grpc.ip().is_loopback() && !d.allow_remote {
+        bail!(
+            "refusing to serve P4Runtime on {}: it is not a loopback address, so other hosts \
+             could program the switch; pass --allow-remote to accept that (with --tls-cert, \
+             --tls-key and --tls-client-ca to admit only known controllers)",
+            d.grpc
+        );
+    }
+    let secure = match (&d.tls_cert, &d.tls_key) {
+        (Some(cert), Some(key)) => Some(Tls::from_files(cert, key, d.tls_client_ca.as_deref())?),
+        _ => None,
+    };
     let service = Service::new(d.device_id, d.cpu_port);
     if let Some(c) = config {
         service
@@ -106,17 +131,21 @@ pub fn serve(
             .local_addr()
             .context("reading the listening address")?;
         let (stop_grpc, stopped) = tokio::sync::oneshot::channel::<()>();
-        let mut server = tokio::spawn(
-            tonic::transport::Server::builder()
-                .add_service(service.server())
-                .serve_with_incoming_shutdown(incoming, async {
+        let mut server = {
+            let (service, secure) = (service.clone(), secure.clone());
+            tokio::spawn(async move {
+                tls::serve(&service, incoming, secure.as_ref(), async {
                     let _ = stopped.await;
-                }),
-        );
-        if let Some(req) = entries {
-            let n = live::preload::write(local, d.device_id, req)
+                })
                 .await
-                .context("loading --entries")?;
+            })
+        };
+        if let Some(req) = entries {
+            let n = match secure {
+                None => live::preload::write(local, d.device_id, req).await,
+                Some(_) => preload_in_plain(&service, d.device_id, req).await?,
+            }
+            .context("loading --entries")?;
             eprintln!("installed {n} entries");
         }
         let opts = live::Options {
@@ -128,9 +157,11 @@ pub fn serve(
             None => None,
             Some(addr) => {
                 let counters = attached.counters().clone();
+                let service = service.clone();
                 let ep = metrics::Endpoint::serve(addr, move || {
                     let mut s = String::new();
                     metrics::render_ports(&counters.totals(), &mut s);
+                    metrics::render_pipeline(service.stats().as_ref(), &mut s);
                     s
                 })
                 .with_context(|| format!("cannot serve metrics on {addr}"))?;
@@ -184,4 +215,36 @@ pub fn serve(
         }
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// Writes `--entries` through a plain gRPC server of the same device on a private loopback
+/// port, for when the public one speaks TLS: the startup entries then take exactly a
+/// controller's path without the loader needing a client certificate.
+async fn preload_in_plain(
+    service: &Service,
+    device_id: u64,
+    req: &v1::WriteRequest,
+) -> Result<Result<usize, live::preload::Error>> {
+    let incoming = tonic::transport::server::TcpIncoming::bind(([127, 0, 0, 1], 0).into())
+        .map_err(|e| anyhow!("cannot listen on loopback for --entries: {e}"))?;
+    let local = incoming
+        .local_addr()
+        .context("reading the listening address")?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let service = service.clone();
+    let mut server = tokio::spawn(async move {
+        tls::serve(&service, incoming, None, async {
+            let _ = stopped.await;
+        })
+        .await
+    });
+    let written = live::preload::write(local, device_id, req).await;
+    let _ = stop.send(());
+    if tokio::time::timeout(SHUTDOWN_WAIT, &mut server)
+        .await
+        .is_err()
+    {
+        server.abort();
+    }
+    Ok(written)
 }

@@ -16,6 +16,7 @@ use v1::write_request::Atomicity;
 use crate::digest::Digests;
 use crate::error::Error;
 use crate::schema::Schema;
+use crate::stats::{PortDrops, Stats};
 use crate::translate;
 use crate::write::{Extras, Writer};
 use crate::{cells, digest, pre, profile};
@@ -27,6 +28,8 @@ pub struct Config {
     pub cookie: Option<v1::forwarding_pipeline_config::Cookie>,
     pub schema: Schema,
     pub switch: Switch,
+    /// Pipeline drops by ingress port since this config was committed.
+    pub port_drops: PortDrops,
 }
 
 impl Config {
@@ -47,6 +50,7 @@ impl Config {
             cookie: c.cookie,
             schema,
             switch,
+            port_drops: PortDrops::default(),
         })
     }
 
@@ -107,6 +111,7 @@ impl Device {
             return false;
         };
         c.switch.process(port, data, now_ns, out, None);
+        c.port_drops.count(port, &out.drops);
         if !out.digests.is_empty() {
             self.digests
                 .push(c, &self.extras, &out.digests, now_ns, lists);
@@ -124,6 +129,12 @@ impl Device {
     /// A controller acknowledged a digest list.
     pub fn digest_ack(&mut self, a: &v1::DigestListAck) -> Result<(), Error> {
         self.digests.ack(a)
+    }
+
+    /// The committed pipeline's counters; `None` when no pipeline is set.
+    pub fn stats(&self) -> Option<Stats> {
+        let c = self.committed.as_ref()?;
+        Some(Stats::of(&c.switch, &c.port_drops))
     }
 
     /// The committed switch core, for the packet path.

@@ -26,6 +26,7 @@ use crate::arbitration::Arbitration;
 use crate::device::Device;
 use crate::error::Error;
 use crate::packet_io;
+use crate::stats::Stats;
 
 /// The P4Runtime version this server implements.
 pub const API_VERSION: &str = "1.5.0";
@@ -132,7 +133,9 @@ impl Service {
             if !d.process(port, data, self.now_ns(), &mut out, &mut lists) {
                 return false;
             }
-            d.config().map(|c| c.info.clone())
+            // The P4Info decodes packet-in metadata; copy it only when a packet goes there.
+            let to_cpu = out.packets().iter().any(|p| Some(p.port) == s.cpu_port);
+            d.config().filter(|_| to_cpu).map(|c| c.info.clone())
         };
         let ports = lock(&s.ports);
         let arbitration = lock(&s.arbitration);
@@ -154,6 +157,12 @@ impl Service {
         }
         send_digests(&arbitration, lists);
         true
+    }
+
+    /// A snapshot of the committed pipeline's counters (packets, drops by ingress port and
+    /// reason, table hits and misses); `None` when no pipeline is set.
+    pub fn stats(&self) -> Option<Stats> {
+        lock(&self.shared.device).stats()
     }
 
     /// Nanoseconds on the packet path's clock.

@@ -462,8 +462,8 @@ fn entries_txtpb(info: &p4i::P4Info) -> String {
     ddsr_proto::text::to_text(&req).expect("text format")
 }
 
-/// `ddsr softswitch run --port` in `sw` with `--entries`: forwards, serves metrics, and on
-/// SIGINT exits 0 after printing the per-port summary.
+/// `ddsr softswitch run --port` in `sw` with `--entries`: forwards, serves port and pipeline
+/// metrics, and on SIGINT exits 0 after printing the per-port summary.
 #[test]
 fn binary_forwards_serves_metrics_and_summarises_on_sigint() {
     if !netns_allowed() {
@@ -531,6 +531,10 @@ fn binary_forwards_serves_metrics_and_summarises_on_sigint() {
         "ddsr_port_rx_packets_total{port=\"1\",iface=\"p1\"} 1\n".to_string(),
         format!("ddsr_port_tx_bytes_total{{port=\"2\",iface=\"p2\"}} {frame_len}\n"),
         "ddsr_port_rx_packets_total{port=\"2\",iface=\"p2\"} 0\n".to_string(),
+        "ddsr_pipeline_received_total 1\n".to_string(),
+        "ddsr_pipeline_sent_total 1\n".to_string(),
+        "ddsr_table_hits_total{table=\"LiveIngress.by_port\"} 1\n".to_string(),
+        "ddsr_table_misses_total{table=\"LiveIngress.by_port\"} 0\n".to_string(),
     ] {
         assert!(body.contains(&line), "no `{line}` in\n{body}");
     }

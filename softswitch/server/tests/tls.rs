@@ -2,7 +2,12 @@
 //! certificate for `localhost` it signed, a client certificate it signed and one it did not.
 //! Clients that trust the CA (and, for mutual TLS, present a certificate from it) get
 //! answers; plain-text clients, clients presenting no certificate or a stranger's, do not.
+//! The last tests start the `ddsr` binary with the `--tls-*` flags.
 
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
 use std::time::Duration;
 
 use ddsr_proto::P4RuntimeClient;
@@ -184,4 +189,157 @@ async fn unusable_material_is_refused_with_its_path() {
         .await
         .unwrap_err();
     assert!(matches!(err, TlsError::Config(_)), "{err}");
+}
+
+/// The `ddsr` binary of this build, built first if needed (same profile as this test).
+fn ddsr_binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("test path");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>/deps");
+    let release = profile_dir.file_name().is_some_and(|n| n == "release");
+    let mut cargo = Command::new(option_env!("CARGO").unwrap_or("cargo"));
+    cargo
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
+        .args(["build", "--quiet", "-p", "ddsr", "--bin", "ddsr"]);
+    if release {
+        cargo.arg("--release");
+    }
+    assert!(cargo.status().expect("cargo build").success());
+    profile_dir.join("ddsr")
+}
+
+/// A child process killed when the test ends, also when an assertion failed.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `ddsr softswitch serve ARGS` and returns it with the address of its ready line.
+fn serve(args: &[&str]) -> (Running, String) {
+    let mut child = Command::new(ddsr_binary())
+        .args(["softswitch", "serve"])
+        .args(args)
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn ddsr");
+    let stderr = child.stderr.take().expect("piped");
+    let running = Running(child);
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { return };
+            if tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    let mut seen = Vec::new();
+    loop {
+        match rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(line) => {
+                if let Some(addr) = line.strip_prefix("P4Runtime device 1 listening on ") {
+                    return (running, addr.to_string());
+                }
+                seen.push(line);
+            }
+            Err(e) => panic!("no ready line ({e}); stderr so far: {seen:?}"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_serves_mutual_tls_from_its_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = pki();
+    let file = |name: &str, text: &str| {
+        let f = dir.path().join(name);
+        std::fs::write(&f, text).unwrap();
+        f.to_str().unwrap().to_string()
+    };
+    let (cert, key, ca) = (
+        file("server.pem", &p.server.0),
+        file("server.key", &p.server.1),
+        file("ca.pem", &p.ca),
+    );
+    let (_switch, addr) = tokio::task::spawn_blocking(move || {
+        serve(&[
+            "--grpc",
+            "127.0.0.1:0",
+            "--tls-cert",
+            &cert,
+            "--tls-key",
+            &key,
+            "--tls-client-ca",
+            &ca,
+        ])
+    })
+    .await
+    .unwrap();
+    let port: u16 = addr
+        .rsplit_once(':')
+        .and_then(|(_, port)| port.parse().ok())
+        .expect("a port");
+    let with = |id: &(String, String)| trusting(&p).identity(Identity::from_pem(&id.0, &id.1));
+    assert_eq!(
+        capabilities(port, "https", Some(with(&p.client))).await,
+        Ok("1.5.0".into())
+    );
+    assert!(
+        capabilities(port, "https", Some(trusting(&p)))
+            .await
+            .is_err(),
+        "no client certificate"
+    );
+    assert!(
+        capabilities(port, "http", None).await.is_err(),
+        "plain text"
+    );
+}
+
+#[test]
+fn the_binary_refuses_a_remote_address_and_half_tls_flags() {
+    let out = Command::new(ddsr_binary())
+        .args(["softswitch", "serve", "--grpc", "0.0.0.0:0"])
+        .output()
+        .expect("run ddsr");
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: refusing to serve P4Runtime on 0.0.0.0:0: it is not a loopback address, so \
+         other hosts could program the switch; pass --allow-remote to accept that (with \
+         --tls-cert, --tls-key and --tls-client-ca to admit only known controllers)\n"
+    );
+
+    let out = Command::new(ddsr_binary())
+        .args(["softswitch", "serve", "--tls-cert", "server.pem"])
+        .output()
+        .expect("run ddsr");
+    assert_eq!(out.status.code(), Some(2), "a usage error");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--tls-key <FILE>"), "{err}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.pem");
+    let out = Command::new(ddsr_binary())
+        .args(["softswitch", "serve", "--grpc", "127.0.0.1:0", "--tls-cert"])
+        .arg(&missing)
+        .arg("--tls-key")
+        .arg(&missing)
+        .output()
+        .expect("run ddsr");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with(&format!(
+            "error: cannot read the certificate `{}`: ",
+            missing.display()
+        )),
+        "{err}"
+    );
 }

@@ -13,6 +13,7 @@ use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
 use super::counters::{PortDrop, Totals};
+use crate::stats::{self, Stats, TableLookups};
 
 /// Largest request head read; longer requests are answered 431.
 const MAX_REQUEST: usize = 8192;
@@ -165,6 +166,60 @@ pub fn render_ports(t: &Totals, out: &mut String) {
     }
 }
 
+/// Appends the committed pipeline's counters in the Prometheus text format (nothing when no
+/// pipeline is set): packets in and out, drops by ingress port and reason (non-zero series
+/// only), and hits and misses of every table.
+pub fn render_pipeline(snapshot: Option<&Stats>, out: &mut String) {
+    let Some(st) = snapshot else { return };
+    header(
+        out,
+        "pipeline_received_total",
+        "Packets the pipeline took in (data ports and packet-out).",
+    );
+    let _ = writeln!(out, "ddsr_pipeline_received_total {}", st.received);
+    header(out, "pipeline_sent_total", "Packets the pipeline emitted.");
+    let _ = writeln!(out, "ddsr_pipeline_sent_total {}", st.sent);
+    header(
+        out,
+        "pipeline_drops_total",
+        "Packets the pipeline dropped, by ingress port and reason.",
+    );
+    for d in &st.drops {
+        let _ = writeln!(
+            out,
+            "ddsr_pipeline_drops_total{{port=\"{}\",reason=\"{}\"}} {}",
+            d.port,
+            stats::label(d.reason),
+            d.packets
+        );
+    }
+    type Field = fn(&TableLookups) -> u64;
+    let families: [(&str, &str, Field); 2] = [
+        ("hits", "Table lookups that found an entry.", |t| t.hits),
+        (
+            "misses",
+            "Table lookups that found no entry (the default action ran).",
+            |t| t.misses,
+        ),
+    ];
+    for (name, help, field) in families {
+        header(out, &format!("table_{name}_total"), help);
+        for t in &st.tables {
+            let _ = writeln!(
+                out,
+                "ddsr_table_{name}_total{{table=\"{}\"}} {}",
+                escape(&t.table),
+                field(t)
+            );
+        }
+    }
+}
+
+fn header(out: &mut String, name: &str, help: &str) {
+    let _ = writeln!(out, "# HELP ddsr_{name} {help}");
+    let _ = writeln!(out, "# TYPE ddsr_{name} counter");
+}
+
 /// Label values escape backslash, quote and newline.
 fn escape(s: &str) -> String {
     s.replace('\\', "\\\\")
@@ -183,6 +238,110 @@ mod tests {
         let mut s = String::new();
         c.read_to_string(&mut s).expect("read");
         s
+    }
+
+    /// Frames to MAC ::aa hit `fwd`'s const entry and leave on port 2; others miss and the
+    /// default action drops them.
+    const FORWARDER: &str = r#"
+#include <core.p4>
+#include <v1model.p4>
+header eth_t { bit<48> dst; bit<48> src; bit<16> ty; }
+struct headers_t { eth_t eth; }
+struct metadata_t { }
+parser P(packet_in p, out headers_t h, inout metadata_t m, inout standard_metadata_t s) {
+    state start { p.extract(h.eth); transition accept; }
+}
+control V(inout headers_t h, inout metadata_t m) { apply { } }
+control I(inout headers_t h, inout metadata_t m, inout standard_metadata_t s) {
+    action to_port(bit<9> port) { s.egress_spec = port; }
+    action refuse() { mark_to_drop(s); }
+    table fwd {
+        key = { h.eth.dst: exact; }
+        actions = { to_port; refuse; }
+        default_action = refuse();
+        const entries = { 0xaa : to_port(2); }
+    }
+    apply { fwd.apply(); }
+}
+control E(inout headers_t h, inout metadata_t m, inout standard_metadata_t s) { apply { } }
+control C(inout headers_t h, inout metadata_t m) { apply { } }
+control D(packet_out p, in headers_t h) { apply { p.emit(h.eth); } }
+V1Switch(P(), V(), I(), E(), C(), D()) main;
+"#;
+
+    fn frame(dst: u8) -> Vec<u8> {
+        let mut f = vec![0u8; 60];
+        f[5] = dst;
+        f[11] = 1;
+        f
+    }
+
+    #[test]
+    fn pipeline_counters_after_known_traffic() {
+        let service = crate::Service::new(1, None);
+        let mut text = String::new();
+        render_pipeline(service.stats().as_ref(), &mut text);
+        assert_eq!(text, "", "no pipeline, no pipeline metrics");
+
+        let parsed = ddsr_p4::syntax::parse_str("fwd.p4", FORWARDER, &Default::default());
+        let compiled = ddsr_p4::p4info::compile(&parsed.program, "fwd").expect("compiles");
+        service
+            .commit(&ddsr_proto::p4::v1::ForwardingPipelineConfig {
+                p4info: Some(compiled.p4info),
+                p4_device_config: FORWARDER.as_bytes().to_vec(),
+                cookie: None,
+            })
+            .expect("commits");
+        for (port, dst) in [
+            (1, 0xaa),
+            (1, 0xbb),
+            (3, 0xbb),
+            (1, 0xaa),
+            (3, 0xcc),
+            (1, 0xaa),
+        ] {
+            assert!(service.inject(port, &frame(dst)));
+        }
+        let stats = service.stats().expect("a pipeline is set");
+        assert_eq!(stats.received, 6);
+        assert_eq!(stats.sent, 3);
+        let mut text = String::new();
+        render_pipeline(Some(&stats), &mut text);
+        assert_eq!(
+            text,
+            "# HELP ddsr_pipeline_received_total Packets the pipeline took in (data ports and packet-out).\n\
+             # TYPE ddsr_pipeline_received_total counter\n\
+             ddsr_pipeline_received_total 6\n\
+             # HELP ddsr_pipeline_sent_total Packets the pipeline emitted.\n\
+             # TYPE ddsr_pipeline_sent_total counter\n\
+             ddsr_pipeline_sent_total 3\n\
+             # HELP ddsr_pipeline_drops_total Packets the pipeline dropped, by ingress port and reason.\n\
+             # TYPE ddsr_pipeline_drops_total counter\n\
+             ddsr_pipeline_drops_total{port=\"1\",reason=\"ingress\"} 1\n\
+             ddsr_pipeline_drops_total{port=\"3\",reason=\"ingress\"} 2\n\
+             # HELP ddsr_table_hits_total Table lookups that found an entry.\n\
+             # TYPE ddsr_table_hits_total counter\n\
+             ddsr_table_hits_total{table=\"I.fwd\"} 3\n\
+             # HELP ddsr_table_misses_total Table lookups that found no entry (the default action ran).\n\
+             # TYPE ddsr_table_misses_total counter\n\
+             ddsr_table_misses_total{table=\"I.fwd\"} 3\n"
+        );
+
+        // A new commit starts the counters again.
+        service
+            .commit(&ddsr_proto::p4::v1::ForwardingPipelineConfig {
+                p4info: Some(
+                    ddsr_p4::p4info::compile(&parsed.program, "fwd")
+                        .expect("compiles")
+                        .p4info,
+                ),
+                p4_device_config: FORWARDER.as_bytes().to_vec(),
+                cookie: None,
+            })
+            .expect("commits again");
+        let stats = service.stats().expect("a pipeline is set");
+        assert_eq!((stats.received, stats.drops.len()), (0, 0));
+        assert_eq!((stats.tables[0].hits, stats.tables[0].misses), (0, 0));
     }
 
     #[test]
