@@ -622,3 +622,52 @@ fn the_tna_mapping_refuses_what_one_pass_cannot_run() {
         Some(ddsr_softswitch::tna::TnaError::NotTna)
     );
 }
+
+#[test]
+fn validation_checks_the_tna_binding() {
+    let good = role("ingress");
+    let mut p = good.clone();
+    let ddsr_pipeline::program::Package::Tna(t) = &mut p.package else {
+        panic!("a TNA pipeline");
+    };
+    // A packet header where metadata belongs, a metadata instance where the extracted
+    // header belongs, a control out of range.
+    let eth = good
+        .headers
+        .iter()
+        .find(|(_, h)| h.name == "hdr.ethernet")
+        .map(|(h, _)| h)
+        .unwrap();
+    t.ingress_intrinsic_metadata_for_tm = eth;
+    t.egress_intrinsic_metadata = t.ingress_intrinsic_metadata_for_deparser;
+    t.egress = ddsr_pipeline::Handle::new(999);
+    let problems: Vec<String> = ddsr_pipeline::valid::validate(&p)
+        .unwrap_err()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(problems.len(), 3, "{problems:?}");
+    assert!(
+        problems.iter().any(|m| m.starts_with("package.egress:")),
+        "{problems:?}"
+    );
+    assert!(
+        problems.iter().any(
+            |m| m.starts_with("package.ingress_intrinsic_metadata_for_tm:")
+                && m.contains("must be metadata")
+        ),
+        "{problems:?}"
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|m| m.starts_with("package.egress_intrinsic_metadata:")
+                && m.contains("must be a packet header")),
+        "{problems:?}"
+    );
+    // A TNA binding's JSON with an unknown key does not load.
+    let json = good
+        .to_json()
+        .replace("\"pipe\": \"pipe\"", "\"pipe\": \"pipe\", \"extra\": 1");
+    assert!(Pipeline::from_json(&json).is_err());
+}
