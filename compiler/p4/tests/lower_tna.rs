@@ -671,3 +671,15 @@ fn validation_checks_the_tna_binding() {
         .replace("\"pipe\": \"pipe\"", "\"pipe\": \"pipe\", \"extra\": 1");
     assert!(Pipeline::from_json(&json).is_err());
 }
+
+#[test]
+fn every_tna_role_maps_onto_the_softswitch() {
+    for name in ["ingress", "server", "egress"] {
+        let p = role(name);
+        let q = ddsr_softswitch::tna::to_v1model(&p).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(q.architecture(), Architecture::V1model);
+        assert_eq!(q.tables, p.tables, "{name}: tables unchanged");
+        assert_eq!(q.actions, p.actions, "{name}: actions unchanged");
+        assert!(ddsr_softswitch::Switch::new(q).is_ok(), "{name} loads");
+    }
+}
