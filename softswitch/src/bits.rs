@@ -18,6 +18,13 @@ pub fn read(buf: &[u8], off: usize, width: u16) -> u128 {
     }
     let first = off / 8;
     let skip = off % 8;
+    if skip + w <= 128
+        && let Some(win) = buf.get(first..first + 16)
+    {
+        // Fast path: one 16-byte big-endian load covers the field.
+        let v = u128::from_be_bytes(win.try_into().expect("16 bytes"));
+        return (v << skip) >> (128 - w);
+    }
     let nbytes = (skip + w).div_ceil(8);
     if nbytes <= 16 {
         let mut v = 0u128;
@@ -51,6 +58,16 @@ pub fn write(buf: &mut [u8], off: usize, width: u16, v: u128) {
         if let Some(dst) = buf.get_mut(first..first + n) {
             dst.copy_from_slice(&be[16 - n..]);
         }
+        return;
+    }
+    if skip + w <= 128
+        && let Some(win) = buf.get_mut(first..first + 16)
+    {
+        // Fast path: read-modify-write one 16-byte big-endian window.
+        let cur = u128::from_be_bytes((&*win).try_into().expect("16 bytes"));
+        let tail = 128 - skip - w;
+        let m = mask(w) << tail;
+        win.copy_from_slice(&((cur & !m) | (v << tail)).to_be_bytes());
         return;
     }
     let nbytes = (skip + w).div_ceil(8);

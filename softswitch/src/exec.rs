@@ -19,6 +19,7 @@ use ddsr_pipeline::value::{mask, sign_extend};
 use ddsr_pipeline::{Action, Handle, Header, Pipeline, Table};
 
 use crate::bits;
+use crate::code::Code;
 use crate::externs::ExternState;
 use crate::externs::hash::{self, Rng};
 use crate::layout::{Layout, resolve_header};
@@ -144,6 +145,8 @@ pub struct Exec<'s> {
     pub pkt: &'s mut Pkt,
     pub fx: &'s mut Effects,
     pub trace: Option<&'s mut Trace>,
+    /// The compiled controls and actions (`None`: interpret the IR, the oracle).
+    pub code: Option<&'s Code>,
     pub now: u64,
     /// Scratch buffers reused across packets.
     pub args: &'s mut Vec<u128>,
@@ -293,61 +296,12 @@ impl Exec<'_> {
         }
         let (a, t) = self.eval(lhs);
         let (b, _) = self.eval(rhs);
-        let w = t.width();
-        let m = mask(w);
-        let signed = t.is_signed();
-        let (sa, sb) = (sign_extend(a, w), sign_extend(b, w));
-        let bool_ = |c: bool| (u128::from(c), Ty::Bool);
-        let v = match bin {
-            Add => a.wrapping_add(b) & m,
-            Sub => a.wrapping_sub(b) & m,
-            Mul => a.wrapping_mul(b) & m,
-            Div => a.checked_div(b).unwrap_or(0),
-            Mod => a.checked_rem(b).unwrap_or(0),
-            AddSat | SubSat => {
-                if signed {
-                    let (lo, hi) = signed_range(w);
-                    let r = if bin == AddSat {
-                        sa.saturating_add(sb)
-                    } else {
-                        sa.saturating_sub(sb)
-                    };
-                    (r.clamp(lo, hi) as u128) & m
-                } else if bin == AddSat {
-                    a.checked_add(b).filter(|v| *v <= m).unwrap_or(m)
-                } else {
-                    a.saturating_sub(b)
-                }
-            }
-            BitAnd => a & b,
-            BitOr => a | b,
-            BitXor => a ^ b,
-            Shl => {
-                if b >= u128::from(w) {
-                    0
-                } else {
-                    (a << b) & m
-                }
-            }
-            Shr => {
-                if signed {
-                    let s = if b >= u128::from(w) { 127 } else { b as u32 };
-                    ((sa >> s.min(127)) as u128) & m
-                } else if b >= u128::from(w) {
-                    0
-                } else {
-                    a >> b
-                }
-            }
-            Eq => return bool_(a == b),
-            Ne => return bool_(a != b),
-            Lt => return bool_(if signed { sa < sb } else { a < b }),
-            Le => return bool_(if signed { sa <= sb } else { a <= b }),
-            Gt => return bool_(if signed { sa > sb } else { a > b }),
-            Ge => return bool_(if signed { sa >= sb } else { a >= b }),
-            And | Or => unreachable!("handled above"),
-        };
-        (v, t)
+        let v = arith(bin, a, b, t.width(), t.is_signed());
+        if matches!(bin, Eq | Ne | Lt | Le | Gt | Ge) {
+            (v, Ty::Bool)
+        } else {
+            (v, t)
+        }
     }
 
     /// Writes `v` to an lvalue.
@@ -388,6 +342,14 @@ impl Exec<'_> {
     }
 
     // ----- statements -----
+
+    /// Runs a control's body: compiled when the switch compiled its code, else interpreted.
+    pub fn control(&mut self, c: Handle<ddsr_pipeline::Control>) -> Flow {
+        match self.code {
+            Some(code) => self.run(&code.controls[c.index()]),
+            None => self.block(&self.p.controls[c].body),
+        }
+    }
 
     pub fn block(&mut self, body: &[Stmt]) -> Flow {
         for s in body {
@@ -480,7 +442,7 @@ impl Exec<'_> {
         Flow::Next
     }
 
-    fn set_valid(&mut self, h: Handle<Header>, valid: bool) {
+    pub(crate) fn set_valid(&mut self, h: Handle<Header>, valid: bool) {
         let hl = &self.layout.headers[h.index()];
         if hl.metadata {
             return;
@@ -536,7 +498,7 @@ impl Exec<'_> {
         self.set(d, v);
     }
 
-    fn run_action(&mut self, a: Handle<Action>) -> Flow {
+    pub(crate) fn run_action(&mut self, a: Handle<Action>) -> Flow {
         let prev = self.action.replace(a);
         let f = self.block(&self.p.actions[a].body);
         self.action = prev;
@@ -548,12 +510,32 @@ impl Exec<'_> {
     }
 
     fn apply(&mut self, th: Handle<Table>, arms: &ApplyArms) -> Flow {
-        let t = &self.p.tables[th];
         self.key.clear();
-        for k in &t.keys {
+        for k in &self.p.tables[th].keys {
             let (v, _) = self.eval(&k.expr);
             self.key.push(v);
         }
+        let (hit, action) = self.lookup(th);
+        if self.run_action(action) == Flow::Exit {
+            return Flow::Exit;
+        }
+        match arms {
+            ApplyArms::None => Flow::Next,
+            ApplyArms::Hit { hit: h, miss } => self.block(if hit { h } else { miss }),
+            ApplyArms::ActionRun { cases, default } => {
+                let body = cases
+                    .iter()
+                    .find(|c| c.actions.contains(&action))
+                    .map_or(default, |c| &c.body);
+                self.block(body)
+            }
+        }
+    }
+
+    /// Looks up the key in `self.key` in table `th`: updates the hit entry's direct counter and
+    /// meter, loads the action arguments into `self.args` and returns (hit, action to run).
+    pub(crate) fn lookup(&mut self, th: Handle<Table>) -> (bool, Handle<Action>) {
+        let t = &self.p.tables[th];
         let hit_slot = self.tables[th.index()].index.lookup(self.key);
         let mut hit = false;
         let mut chosen: Option<Handle<Action>> = None;
@@ -622,20 +604,7 @@ impl Exec<'_> {
             };
             self.trace(|_| ev);
         }
-        if self.run_action(action) == Flow::Exit {
-            return Flow::Exit;
-        }
-        match arms {
-            ApplyArms::None => Flow::Next,
-            ApplyArms::Hit { hit: h, miss } => self.block(if hit { h } else { miss }),
-            ApplyArms::ActionRun { cases, default } => {
-                let body = cases
-                    .iter()
-                    .find(|c| c.actions.contains(&action))
-                    .map_or(default, |c| &c.body);
-                self.block(body)
-            }
-        }
+        (hit, action)
     }
 
     /// Loads the arguments of the member an entry of a profile table names, or of the one a
@@ -1203,6 +1172,66 @@ impl Exec<'_> {
     }
 }
 
+/// A binary operator on values reduced to `width` bits (both operands of type `bit<width>`, or
+/// `int<width>` when `signed`); comparisons and `&&`/`||` give 0 or 1. Shared by the
+/// interpreter and the compiled code so both have one definition of P4_16 arithmetic.
+#[inline]
+pub fn arith(bin: BinOp, a: u128, b: u128, w: u16, signed: bool) -> u128 {
+    use BinOp::*;
+    let m = mask(w);
+    let (sa, sb) = (sign_extend(a, w), sign_extend(b, w));
+    match bin {
+        Add => a.wrapping_add(b) & m,
+        Sub => a.wrapping_sub(b) & m,
+        Mul => a.wrapping_mul(b) & m,
+        Div => a.checked_div(b).unwrap_or(0),
+        Mod => a.checked_rem(b).unwrap_or(0),
+        AddSat | SubSat => {
+            if signed {
+                let (lo, hi) = signed_range(w);
+                let r = if bin == AddSat {
+                    sa.saturating_add(sb)
+                } else {
+                    sa.saturating_sub(sb)
+                };
+                (r.clamp(lo, hi) as u128) & m
+            } else if bin == AddSat {
+                a.checked_add(b).filter(|v| *v <= m).unwrap_or(m)
+            } else {
+                a.saturating_sub(b)
+            }
+        }
+        BitAnd => a & b,
+        BitOr => a | b,
+        BitXor => a ^ b,
+        Shl => {
+            if b >= u128::from(w) {
+                0
+            } else {
+                (a << b) & m
+            }
+        }
+        Shr => {
+            if signed {
+                let s = if b >= u128::from(w) { 127 } else { b as u32 };
+                ((sa >> s.min(127)) as u128) & m
+            } else if b >= u128::from(w) {
+                0
+            } else {
+                a >> b
+            }
+        }
+        Eq => u128::from(a == b),
+        Ne => u128::from(a != b),
+        Lt => u128::from(if signed { sa < sb } else { a < b }),
+        Le => u128::from(if signed { sa <= sb } else { a <= b }),
+        Gt => u128::from(if signed { sa > sb } else { a > b }),
+        Ge => u128::from(if signed { sa >= sb } else { a >= b }),
+        And => u128::from(a != 0 && b != 0),
+        Or => u128::from(a != 0 || b != 0),
+    }
+}
+
 fn signed_range(w: u16) -> (i128, i128) {
     if w >= 128 {
         (i128::MIN, i128::MAX)
@@ -1211,7 +1240,7 @@ fn signed_range(w: u16) -> (i128, i128) {
     }
 }
 
-fn field_ty(p: &Pipeline, f: FieldRef) -> Ty {
+pub(crate) fn field_ty(p: &Pipeline, f: FieldRef) -> Ty {
     let h = match f.header {
         HeaderRef::Instance(h) => h,
         HeaderRef::Next(s) | HeaderRef::Last(s) => p.stacks[s].elements[0],

@@ -15,6 +15,7 @@
 //! the PHV, packet buffer, job queue and output buffers are reused.
 
 pub mod bits;
+pub mod code;
 pub mod drop;
 pub mod exec;
 pub mod externs;

@@ -16,6 +16,7 @@ use ddsr_pipeline::v1model::{DROP_PORT, instance_type};
 use ddsr_pipeline::{Handle, Pipeline, Table, TableEntry};
 use thiserror::Error;
 
+use crate::code::Code;
 use crate::drop::DropReason;
 use crate::exec::{Digest, Effects, Exec, Flow, Pkt, ValueSetState};
 use crate::externs::hash::Rng;
@@ -155,6 +156,8 @@ pub struct Switch {
     /// The pipeline's v1model binding (only v1model pipelines load).
     pk: V1Switch,
     layout: Layout,
+    /// Controls and actions compiled at load; `None` runs the interpreter (the oracle).
+    code: Option<Code>,
     tables: Vec<TableState>,
     externs: Vec<ExternState>,
     value_sets: ValueSetState,
@@ -190,8 +193,10 @@ impl Switch {
             }
         }
         let layout = Layout::new(&p, pk.standard_metadata);
+        let code = Some(Code::new(&p, &layout));
         let mut sw = Switch {
             pk,
+            code,
             tables: p
                 .tables
                 .iter()
@@ -210,6 +215,13 @@ impl Switch {
         };
         sw.install_const_entries()?;
         Ok(sw)
+    }
+
+    /// Runs controls and actions through the IR interpreter (`true`) instead of the code
+    /// compiled at load (`false`, the default). The interpreter is the reference the compiled
+    /// code is tested against.
+    pub fn set_interpreted(&mut self, interpreted: bool) {
+        self.code = (!interpreted).then(|| Code::new(&self.p, &self.layout));
     }
 
     fn install_const_entries(&mut self) -> Result<(), LoadError> {
@@ -315,6 +327,7 @@ impl Switch {
             pkt,
             fx: &mut self.scratch.fx,
             trace,
+            code: self.code.as_ref(),
             now,
             args: &mut self.scratch.args,
             key: &mut self.scratch.key,
@@ -373,7 +386,7 @@ impl Switch {
                         t.push(Event::Control { control: name });
                     }
                 }
-                if ex.block(&ctl.body) == Flow::Exit && ex.fx.assert_failed {
+                if ex.control(c) == Flow::Exit && ex.fx.assert_failed {
                     break;
                 }
             }
@@ -555,7 +568,7 @@ impl Switch {
                 if c == pk.compute_checksum && ex.get(std.egress_spec) == u128::from(DROP_PORT) {
                     break;
                 }
-                if ex.block(&ctl.body) == Flow::Exit && ex.fx.assert_failed {
+                if ex.control(c) == Flow::Exit && ex.fx.assert_failed {
                     failed = true;
                     break;
                 }

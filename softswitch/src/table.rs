@@ -1,11 +1,12 @@
 //! Match-action table state: entries with their direct counters and meters, and the indexes
 //! that find the winning entry for a key.
 //!
-//! One trait-like enum, [`Index`], with three implementations: [`Index::Linear`], the naive
+//! One trait-like enum, [`Index`], with four implementations: [`Index::Linear`], the naive
 //! scan kept as the oracle (it applies the same rule as `ddsr_pipeline::lookup`);
+//! [`Index::Exact`], all-exact keys of at most 128 bits packed into one integer hash key;
 //! [`Index::Sorted`], entries in rank order with an early exit (range keys); and
 //! [`Index::TupleSpace`], one hash map per distinct mask vector, visited in order of their best
-//! rank (exact keys are one tuple, LPM one tuple per prefix length, ternary one per mask).
+//! rank (wider exact keys are one tuple, LPM one tuple per prefix length, ternary one per mask).
 //! Proptests check the fast ones against the oracle. Each table's index sits in a [`Counted`]
 //! that counts the packet path's lookups, hits and misses, for the switch's statistics.
 
@@ -159,8 +160,18 @@ pub struct Tuple {
     map: KeyMap<Vec<(Rank, u32)>>,
 }
 
+/// Largest sum of key widths the packed exact index serves (one `u128` per key).
+pub const MAX_PACKED_BITS: u32 = 128;
+
 #[derive(Debug, Clone)]
 pub enum Index {
+    /// Exact keys packed MSB first into one `u128` (widths summing to at most
+    /// [`MAX_PACKED_BITS`]): one hash probe on an integer, no masking and no slice compare.
+    /// Exact tables have no priorities and refuse duplicate keys, so a key has one slot.
+    Exact {
+        widths: Box<[u16]>,
+        map: HashMap<u128, u32, BuildHasherDefault<KeyHasher>>,
+    },
     /// Every entry, scanned fully: the oracle.
     Linear(Vec<(u32, Box<[Matcher]>, Rank)>),
     /// Entries in descending rank; the first match wins.
@@ -173,7 +184,16 @@ impl Index {
     /// The fast index suited to a table's keys.
     pub fn for_table(t: &Table) -> Index {
         let has_range = t.keys.iter().any(|k| k.match_kind == MatchKind::Range);
-        if has_range || t.keys.len() > MAX_TUPLE_KEYS || t.keys.is_empty() {
+        let packed_bits: u32 = t.keys.iter().map(|k| u32::from(k.width)).sum();
+        if !t.keys.is_empty()
+            && packed_bits <= MAX_PACKED_BITS
+            && t.keys.iter().all(|k| k.match_kind == MatchKind::Exact)
+        {
+            Index::Exact {
+                widths: t.keys.iter().map(|k| k.width).collect(),
+                map: HashMap::default(),
+            }
+        } else if has_range || t.keys.len() > MAX_TUPLE_KEYS || t.keys.is_empty() {
             Index::Sorted(Vec::new())
         } else {
             Index::TupleSpace(Vec::new())
@@ -182,6 +202,13 @@ impl Index {
 
     pub fn insert(&mut self, slot: u32, m: &[Matcher], rank: Rank) {
         match self {
+            Index::Exact { widths, map } => {
+                let values = m.iter().map(|m| match m {
+                    Matcher::Masked { value, .. } => *value,
+                    Matcher::Range { lo, .. } => *lo,
+                });
+                map.insert(pack(widths, values), slot);
+            }
             Index::Linear(v) => v.push((slot, m.into(), rank)),
             Index::Sorted(v) => {
                 let at = v.partition_point(|(_, _, r)| *r > rank);
@@ -211,6 +238,13 @@ impl Index {
 
     pub fn remove(&mut self, slot: u32, m: &[Matcher]) {
         match self {
+            Index::Exact { widths, map } => {
+                let values = m.iter().map(|m| match m {
+                    Matcher::Masked { value, .. } => *value,
+                    Matcher::Range { lo, .. } => *lo,
+                });
+                map.remove(&pack(widths, values));
+            }
             Index::Linear(v) | Index::Sorted(v) => v.retain(|(s, _, _)| *s != slot),
             Index::TupleSpace(tuples) => {
                 let (mask, value) = split(m);
@@ -237,6 +271,7 @@ impl Index {
     #[inline]
     pub fn lookup(&self, key: &[u128]) -> Option<u32> {
         match self {
+            Index::Exact { widths, map } => map.get(&pack(widths, key.iter().copied())).copied(),
             Index::Linear(v) => {
                 let mut best: Option<(Rank, u32)> = None;
                 for (slot, m, r) in v {
@@ -277,10 +312,20 @@ impl Index {
 
     pub fn clear(&mut self) {
         match self {
+            Index::Exact { map, .. } => map.clear(),
             Index::Linear(v) | Index::Sorted(v) => v.clear(),
             Index::TupleSpace(t) => t.clear(),
         }
     }
+}
+
+/// Concatenates values MSB first, each reduced to its width (the widths sum to at most 128).
+#[inline]
+fn pack(widths: &[u16], values: impl Iterator<Item = u128>) -> u128 {
+    widths.iter().zip(values).fold(0u128, |acc, (w, v)| {
+        let w = u32::from(*w);
+        if w >= 128 { v } else { (acc << w) | (v & mask(w as u16)) }
+    })
 }
 
 /// Lookup counts of one table: `hits` found an entry, `misses` ran the default action.
