@@ -101,7 +101,20 @@ impl Checker<'_> {
                 }
             }
             Stmt::Block(b) => self.block(b),
-            Stmt::Switch { expr, cases } => self.switch(*expr, cases),
+            Stmt::Switch { expr, cases } => {
+                // The parser statement grammar (P4_16 13.4) has no `switch`; `select` and
+                // `if` take its place there.
+                if self.place == Place::Parser {
+                    self.err(
+                        ErrorKind::Misplaced {
+                            what: "`switch`".into(),
+                            place: self.place.describe().into(),
+                        },
+                        loc,
+                    );
+                }
+                self.switch(*expr, cases)
+            }
             Stmt::Return(value) => self.return_stmt(*value, loc),
             Stmt::Exit => {
                 if matches!(self.place, Place::Parser | Place::Function) {
