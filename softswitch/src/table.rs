@@ -324,7 +324,11 @@ impl Index {
 fn pack(widths: &[u16], values: impl Iterator<Item = u128>) -> u128 {
     widths.iter().zip(values).fold(0u128, |acc, (w, v)| {
         let w = u32::from(*w);
-        if w >= 128 { v } else { (acc << w) | (v & mask(w as u16)) }
+        if w >= 128 {
+            v
+        } else {
+            (acc << w) | (v & mask(w as u16))
+        }
     })
 }
 
