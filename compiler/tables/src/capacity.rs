@@ -7,9 +7,14 @@
 //! - E0441 a table with a fixed `size` in the program needs more entries than that size;
 //! - E0442 more VIPs, pools or backends than the programs' 16-bit ids can number;
 //! - E0443 a Maglev table larger than the ingress program's bucket field can index;
-//! - E0444 a host's target has no role programs;
+//! - E0444 (retired: Tofino hosts compile now; the code is not reused);
 //! - E0445 a pool's Maglev table cannot be built;
-//! - E0446 (in [`crate::compile`]) an internal error: an entry does not fit its own program.
+//! - E0446 (in [`crate::compile`]) an internal error: an entry does not fit its own program;
+//! - E0448 an ACL on a Tofino server has more rules than Tofino's priorities can order.
+//!
+//! A table's limit depends on the target and, on Tofino, on the kind of memory the table
+//! needs ([`Limits::of_table`]): exact tables live in SRAM, tables with a ternary, range or
+//! LPM key in TCAM, whose entries get rarer as the key gets wider.
 //!
 //! Nothing is ever truncated: a policy that does not fit is an error, not a smaller table.
 
@@ -19,6 +24,9 @@ use ddsr_diag::{Code, Diagnostic, Span};
 use ddsr_policy::Policy;
 use ddsr_policy::ir::Target;
 
+use ddsr_pipeline::MatchKind;
+
+use crate::plan::schema::TableSpec;
 use crate::plan::{self, HostPlan, Origin, Plan, target_name};
 
 /// Largest number of entries one table may hold on each target.
@@ -26,29 +34,61 @@ use crate::plan::{self, HostPlan, Origin, Plan, target_name};
 pub struct Limits {
     pub softswitch: u64,
     pub bmv2: u64,
+    /// Tofino, exact-match tables (SRAM).
     pub tofino: u64,
+    /// Tofino, tables with a ternary, range or LPM key (TCAM): TCAM rows of the whole pipe,
+    /// each [`TCAM_WORD_BITS`] bits of key wide; an entry of a `k`-bit key takes
+    /// `ceil(k / TCAM_WORD_BITS)` rows side by side.
+    pub tofino_tcam_rows: u64,
 }
+
+/// Key bits one Tofino TCAM row matches.
+pub const TCAM_WORD_BITS: u64 = 44;
 
 impl Default for Limits {
     /// The softswitch and BMv2 keep entries in host memory; ddsr caps a table at 2^24 entries
-    /// (16,777,216), which keeps one host's entries within a few GiB. Tofino's figure is a
-    /// conservative per-table bound for exact-match SRAM tables; ternary tables are smaller on
-    /// real chips; Tofino hosts are refused earlier (E0444) until the Tofino back end exists.
+    /// (16,777,216), which keeps one host's entries within a few GiB. Tofino's figures are
+    /// conservative bounds from the first Tofino's published resources (12 match-action stages
+    /// per pipe, each with 24 TCAM blocks of 512 rows x 44 bits): 2^20 entries for an exact
+    /// table, and the pipe's 147,456 TCAM rows for ternary tables, which one table never gets
+    /// whole on a real chip (bf-p4c's placement has the last word).
     fn default() -> Self {
         Limits {
             softswitch: 1 << 24,
             bmv2: 1 << 24,
             tofino: 1 << 20,
+            tofino_tcam_rows: 12 * 24 * 512,
         }
     }
 }
 
 impl Limits {
+    /// The limit of an exact-match table on `t`.
     pub fn of(&self, t: Target) -> u64 {
         match t {
             Target::Softswitch => self.softswitch,
             Target::Bmv2 => self.bmv2,
             Target::Tofino => self.tofino,
+        }
+    }
+
+    /// The limit of `table` on `t`, and what the limit is, for the message.
+    pub fn of_table(&self, t: Target, table: &TableSpec) -> (u64, String) {
+        let tcam = table.keys.iter().any(|k| {
+            matches!(
+                k.kind,
+                MatchKind::Ternary | MatchKind::Range | MatchKind::Lpm
+            )
+        });
+        if t == Target::Tofino && tcam {
+            let bits: u64 = table.keys.iter().map(|k| u64::from(k.width)).sum();
+            let rows = bits.div_ceil(TCAM_WORD_BITS);
+            (
+                self.tofino_tcam_rows / rows,
+                format!("the tofino target's TCAM limit for its {bits}-bit key"),
+            )
+        } else {
+            (self.of(t), format!("the {} target's limit", target_name(t)))
         }
     }
 }
@@ -57,8 +97,8 @@ pub const TABLE_LIMIT: Code = Code(440);
 pub const FIXED_SIZE: Code = Code(441);
 pub const IDS: Code = Code(442);
 pub const BUCKETS: Code = Code(443);
-pub const TARGET: Code = Code(444);
 pub const MAGLEV: Code = Code(445);
+pub const TOFINO_RULES: Code = Code(448);
 
 /// How many top contributors a capacity error lists.
 const TOP: usize = 3;
@@ -100,18 +140,16 @@ fn origin_of(policy: &Policy, host: &HostPlan, o: Origin) -> (Span, String) {
 pub fn check(policy: &Policy, plan: &Plan, limits: &Limits) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for host in &plan.hosts {
-        let limit = limits.of(host.target);
         for (table, needed) in host.counts() {
             let spec = host
                 .program
                 .table(table)
                 .expect("plans only name tables of their program");
             let (code, limit, what) = match spec.size_macro {
-                Some(_) => (
-                    TABLE_LIMIT,
-                    limit,
-                    format!("the {} target's limit", target_name(host.target)),
-                ),
+                Some(_) => {
+                    let (limit, what) = limits.of_table(host.target, spec);
+                    (TABLE_LIMIT, limit, what)
+                }
                 None => (
                     FIXED_SIZE,
                     u64::from(spec.fixed_size),
@@ -172,9 +210,14 @@ pub fn plan_errors(policy: &Policy, errors: &[plan::Error]) -> Vec<Diagnostic> {
                         "this pool's table_size",
                     )
                     .help("use a prime table_size of at most 65521, the largest prime below 2^16"),
-                plan::Error::Target { host, .. } => d(TARGET)
-                    .primary(policy.file, policy.hosts.span(*host), "this host's target")
-                    .help("use `target: softswitch` or `target: bmv2`"),
+                plan::Error::TofinoRules { acl, host, .. } => d(TOFINO_RULES)
+                    .primary(policy.file, policy.acls.span(*acl), "this ACL")
+                    .secondary(
+                        policy.file,
+                        policy.hosts.span(*host),
+                        "applied on this Tofino server",
+                    )
+                    .help("split the ACL, or serve its VIPs from softswitch or bmv2 servers"),
                 plan::Error::Maglev { .. } => d(MAGLEV),
             }
         })

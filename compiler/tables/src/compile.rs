@@ -1,8 +1,10 @@
 //! The `compile` driver: validated policy -> plan -> capacity check -> every back end, and the
 //! atomic write of the artifact set.
 //!
-//! Output per host `H` (under `PREFIX/H/`): `program.p4`, `p4info.txtpb`, `pipeline.json`,
-//! `entries.txtpb`, `entries.json`, and `bmv2.cli` for BMv2 hosts; `PREFIX/buckets.json` (each
+//! Output per host `H` (under `PREFIX/H/`): `program.p4`, `p4info.txtpb`, `entries.txtpb`,
+//! `entries.json`; `pipeline.json` for softswitch and BMv2 hosts, `bmv2.cli` for BMv2 hosts,
+//! `bfrt.json` for Tofino hosts (whose TNA program the softswitch cannot run, so it has no
+//! `pipeline.json`); `PREFIX/buckets.json` (each
 //! pool's buckets and backend ids, the next revision's [`Options::previous`]); `manifest.json`
 //! at the top lists them all.
 //!
@@ -28,6 +30,7 @@ use ddsr_proto::p4::config::v1::P4Info;
 use crate::back::{self, Artifact};
 use crate::buckets::{Buckets, Previous};
 use crate::capacity::{self, Limits};
+use crate::plan::schema::Arch;
 use crate::plan::{self, HostPlan, Plan, resolve};
 use crate::program;
 
@@ -85,11 +88,15 @@ fn defines(plan: &Plan, host: &HostPlan, policy: &Policy) -> Vec<(&'static str, 
             .unwrap_or(0)
             .max(1)
     };
-    vec![
+    let buckets = match host.role {
+        ddsr_policy::ir::Role::Ingress => host.buckets,
+        _ => plan::host_buckets(host.target, plan.buckets),
+    };
+    let mut out = vec![
         ("DDSR_VIPS", (policy.vips.len() as u64).max(1)),
         // Counter indices are backend ids, which may have gaps left by removed backends.
         ("DDSR_BACKENDS", (plan.ids.backends.len() as u64).max(1)),
-        ("DDSR_BUCKETS", u64::from(plan.buckets.max(1))),
+        ("DDSR_BUCKETS", u64::from(buckets.max(1))),
         ("DDSR_BUCKET_ENTRIES", most(["backends_v4", "backends_v6"])),
         ("DDSR_ACL_ENTRIES", most(["acl_v4", "acl_v6"])),
         ("DDSR_ACL_RULES", plan.ids.rules.len() as u64),
@@ -98,7 +105,15 @@ fn defines(plan: &Plan, host: &HostPlan, policy: &Policy) -> Vec<(&'static str, 
             "DDSR_DEFAULT_PORT",
             u64::from(policy.hosts[host.host].default_port),
         ),
-    ]
+    ];
+    if host.program.arch == Arch::Tna {
+        // TNA takes the bucket as the low bits of the hash: DDSR_BUCKETS is a power of two.
+        out.push((
+            "DDSR_BUCKET_BITS",
+            u64::from(buckets.max(1).trailing_zeros()),
+        ));
+    }
+    out
 }
 
 /// Plans, checks and resolves `policy`; every problem is returned as a diagnostic.
@@ -119,11 +134,12 @@ pub fn compile(policy: &Policy, options: &Options) -> Result<Output, Vec<Diagnos
     };
     for hp in &plan.hosts {
         let defines = defines(&plan, hp, policy);
-        let body = back::p4::body(hp.role, &defines);
+        let arch = hp.program.arch;
+        let body = back::p4::body(hp.role, arch, &defines);
         let lowered = programs
-            .lower(hp.role.as_str(), &body)
+            .lower(hp.role.as_str(), &body, arch)
             .map_err(|e| internal(&hp.name, &e))?;
-        let source = back::p4::header(hp.role, &hp.name) + &body;
+        let source = back::p4::header(hp.role, arch, &hp.name) + &body;
         let entries = resolve::all(&lowered.pipeline, &hp.entries)
             .map_err(|e: resolve::Error| internal(&hp.name, &e))?;
         hosts.push(Host {
@@ -182,10 +198,12 @@ impl Output {
                 format!("{dir}/p4info.txtpb"),
                 back::p4::p4info_text(&h.p4info),
             ));
-            out.push(Artifact::new(
-                format!("{dir}/pipeline.json"),
-                h.pipeline.to_json() + "\n",
-            ));
+            if h.plan.target != Target::Tofino {
+                out.push(Artifact::new(
+                    format!("{dir}/pipeline.json"),
+                    h.pipeline.to_json() + "\n",
+                ));
+            }
             out.push(Artifact::new(
                 format!("{dir}/entries.txtpb"),
                 back::p4runtime::text(&h.pipeline, &h.entries),
@@ -194,11 +212,16 @@ impl Output {
                 format!("{dir}/entries.json"),
                 back::p4runtime::json(&h.pipeline, &h.entries),
             ));
-            if h.plan.target == Target::Bmv2 {
-                out.push(Artifact::new(
+            match h.plan.target {
+                Target::Bmv2 => out.push(Artifact::new(
                     format!("{dir}/bmv2.cli"),
                     back::bmv2_cli::commands(&h.pipeline, &h.entries),
-                ));
+                )),
+                Target::Tofino => out.push(Artifact::new(
+                    format!("{dir}/bfrt.json"),
+                    back::bfrt::json(&h.pipeline, &h.entries),
+                )),
+                Target::Softswitch => {}
             }
         }
         out

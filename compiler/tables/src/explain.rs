@@ -154,7 +154,7 @@ pub fn explain(policy: &Policy, out: &Output, p: &Packet, bucket_override: Optio
         let _ = writeln!(s, "the policy has no ingress host");
         return s;
     };
-    let b = bucket_override.unwrap_or_else(|| bucket(p, out.plan.buckets));
+    let b = bucket_override.unwrap_or_else(|| bucket(p, ingress.buckets));
     let reference = reference::evaluate(policy, &out.plan.maglev, p, b);
     let walk = trace::walk(&compiled, p, b);
     let family = if p.dst.is_ipv4() { "v4" } else { "v6" };
@@ -184,7 +184,7 @@ pub fn explain(policy: &Policy, out: &Output, p: &Packet, bucket_override: Optio
             let how = if bucket_override.is_some() {
                 "given with --bucket".to_string()
             } else {
-                format!("CRC-32 of the 5-tuple mod {}", out.plan.buckets)
+                format!("CRC-32 of the 5-tuple mod {}", ingress.buckets)
             };
             let _ = writeln!(s, "  bucket {} ({how})", w.bucket);
             match &w.backend {

@@ -23,6 +23,9 @@ use crate::reference::Packet;
 pub struct Host {
     pub name: String,
     pub role: Role,
+    /// Buckets per pool of an ingress host's program (0 for other roles): the bucket a packet
+    /// hashes to is below it.
+    pub buckets: u32,
     pub pipeline: Arc<Pipeline>,
     /// Entries per table handle index, in plan order.
     pub tables: Vec<Vec<TableEntry>>,
@@ -81,6 +84,7 @@ impl Compiled {
             hosts.push(Host {
                 name: hp.name.clone(),
                 role: hp.role,
+                buckets: hp.buckets,
                 pipeline,
                 tables,
             });

@@ -12,11 +12,11 @@ use std::path::{Path, PathBuf};
 use ddsr_diag::{SourceMap, render_text};
 use ddsr_pipeline::MatchKind;
 use ddsr_policy::Policy;
-use ddsr_policy::ir::Role;
+use ddsr_policy::ir::{Role, Target};
 use ddsr_tables::back::{Artifact, manifest};
 use ddsr_tables::capacity::Limits;
 use ddsr_tables::compile::{self, Options, Output};
-use ddsr_tables::plan::schema::Program;
+use ddsr_tables::plan::schema::{Arch, Program};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -46,15 +46,26 @@ fn compile_ok(p: &Policy) -> Output {
 
 /// The role program with the default sizes of `sizes.p4`, lowered by the P4 front end.
 fn lowered(role: Role) -> ddsr_tables::program::Lowered {
-    let body = ddsr_tables::back::p4::body(role, &[]);
-    ddsr_tables::program::lower(role.as_str(), &body).unwrap_or_else(|e| panic!("{e}"))
+    lowered_for(role, Target::Softswitch)
+}
+
+/// The role program a host of `target` runs, with the default sizes: lowered (v1model), or its
+/// P4Info as a control-plane pipeline (TNA).
+fn lowered_for(role: Role, target: Target) -> ddsr_tables::program::Lowered {
+    let arch = Arch::of(target);
+    let body = ddsr_tables::back::p4::body(role, arch, &[]);
+    ddsr_tables::program::lower(role.as_str(), &body, arch).unwrap_or_else(|e| panic!("{e}"))
 }
 
 #[test]
 fn schema_matches_the_lowered_p4_programs() {
-    for role in [Role::Ingress, Role::Server, Role::Egress] {
-        let program = Program::of(role);
-        let l = lowered(role);
+    for (role, target) in [Role::Ingress, Role::Server, Role::Egress]
+        .into_iter()
+        .flat_map(|r| [(r, Target::Softswitch), (r, Target::Tofino)])
+    {
+        let program = Program::of(role, target);
+        let l = lowered_for(role, target);
+        let role = (role, target);
         let p = &l.pipeline;
         for spec in program.tables {
             let t = &p.tables[p
@@ -318,8 +329,7 @@ fn a_table_over_the_target_limit_names_table_limit_and_contributors() {
     // The softswitch hosts (out-1 and three servers) stay below 400 entries per table.
     let limits = Limits {
         softswitch: 400,
-        bmv2: 1 << 24,
-        tofino: 1 << 20,
+        ..Limits::default()
     };
     assert!(
         compile::compile(
@@ -332,9 +342,8 @@ fn a_table_over_the_target_limit_names_table_limit_and_contributors() {
         .is_ok()
     );
     let limits = Limits {
-        softswitch: 1 << 24,
         bmv2: 300,
-        tofino: 1 << 20,
+        ..Limits::default()
     };
     let d = compile::compile(
         &p,
@@ -607,9 +616,16 @@ fn every_entry_resolves_against_the_hosts_p4info_and_pipeline_loads() {
             let write: WriteRequest =
                 ddsr_proto::text::from_text(std::str::from_utf8(&a.bytes).unwrap())
                     .unwrap_or_else(|e| panic!("{name}/{}: {e}", a.path));
-            let json = file(&format!("{dir}pipeline.json")).expect("pipeline.json");
-            let pipeline = ddsr_pipeline::Pipeline::from_json(&json)
-                .unwrap_or_else(|e| panic!("{name}/{dir}pipeline.json: {e}"));
+            // Tofino hosts have bfrt.json instead of pipeline.json (TNA runs on no softswitch).
+            let pipeline = file(&format!("{dir}pipeline.json")).map(|json| {
+                ddsr_pipeline::Pipeline::from_json(&json)
+                    .unwrap_or_else(|e| panic!("{name}/{dir}pipeline.json: {e}"))
+            });
+            assert_ne!(
+                pipeline.is_some(),
+                file(&format!("{dir}bfrt.json")).is_some(),
+                "{name}/{dir}: pipeline.json or bfrt.json"
+            );
             hosts += 1;
             for u in &write.updates {
                 let Some(Entity::TableEntry(e)) = u.entity.as_ref().and_then(|x| x.entity.clone())
@@ -622,8 +638,10 @@ fn every_entry_resolves_against_the_hosts_p4info_and_pipeline_loads() {
                     .find(|t| t.preamble.as_ref().unwrap().id == e.table_id)
                     .unwrap_or_else(|| panic!("{name}/{dir}: no table id {}", e.table_id));
                 let tname = &t.preamble.as_ref().unwrap().name;
-                let pt = &pipeline.tables[pipeline.table_by_name(tname).unwrap()];
-                assert_eq!(pt.id, e.table_id, "{name}/{dir}{tname}: pipeline id");
+                if let Some(pipeline) = &pipeline {
+                    let pt = &pipeline.tables[pipeline.table_by_name(tname).unwrap()];
+                    assert_eq!(pt.id, e.table_id, "{name}/{dir}{tname}: pipeline id");
+                }
                 for m in &e.r#match {
                     let f = t
                         .match_fields
@@ -682,4 +700,278 @@ fn every_entry_resolves_against_the_hosts_p4info_and_pipeline_loads() {
     }
     assert!(hosts >= 20, "{hosts} hosts checked");
     assert!(checked > 1000, "{checked} entries checked");
+}
+
+// ---- Tofino hosts ----
+
+fn tofino_policy() -> (SourceMap, Policy) {
+    let mut s = SourceMap::new();
+    let text = std::fs::read_to_string(root().join("policies/tofino.yaml")).unwrap();
+    let p = load(&mut s, "tofino.yaml", &text);
+    (s, p)
+}
+
+fn artifact(out: &Output, path: &str) -> Option<String> {
+    out.artifacts("")
+        .into_iter()
+        .find(|a| a.path == path)
+        .map(|a| String::from_utf8(a.bytes).unwrap())
+}
+
+#[test]
+fn tofino_hosts_get_tna_programs_bfrt_json_and_no_pipeline_json() {
+    let (_, p) = tofino_policy();
+    let out = compile_ok(&p);
+    for host in ["tor-in", "tor-out", "nic-a", "nic-b"] {
+        let prog = artifact(&out, &format!("{host}/program.p4")).unwrap();
+        assert!(prog.contains("#include <tna.p4>"), "{host}");
+        assert!(prog.contains(" from p4/tna/"), "{host}");
+        assert!(
+            artifact(&out, &format!("{host}/bfrt.json")).is_some(),
+            "{host}"
+        );
+        assert!(
+            artifact(&out, &format!("{host}/pipeline.json")).is_none(),
+            "{host}"
+        );
+        assert!(
+            artifact(&out, &format!("{host}/entries.txtpb")).is_some(),
+            "{host}"
+        );
+    }
+    assert!(artifact(&out, "nic-c/pipeline.json").is_some());
+    assert!(artifact(&out, "nic-c/bfrt.json").is_none());
+    assert!(
+        artifact(&out, "nic-c/program.p4")
+            .unwrap()
+            .contains("#include <v1model.p4>")
+    );
+    // Tofino takes the bucket from the low bits of the hash: 1021 slots over 2^10 buckets.
+    let ingress = artifact(&out, "tor-in/program.p4").unwrap();
+    assert!(ingress.contains("#define DDSR_BUCKETS 1024\n"), "{ingress}");
+    assert!(
+        ingress.contains("#define DDSR_BUCKET_BITS 10\n"),
+        "{ingress}"
+    );
+    assert!(
+        ingress.contains("#define DDSR_BUCKET_ENTRIES 1024\n"),
+        "{ingress}"
+    );
+    let tor = out.hosts.iter().find(|h| h.plan.name == "tor-in").unwrap();
+    assert_eq!(tor.plan.buckets, 1024);
+    // Every bucket 1021..1023 repeats slot b % 1021.
+    let slots = &out.plan.maglev[0];
+    let backends: Vec<u128> = tor
+        .plan
+        .entries
+        .iter()
+        .filter(|e| e.table == "backends_v4")
+        .map(|e| e.args[0])
+        .collect();
+    assert_eq!(backends.len(), 1024);
+    assert_eq!(backends[1021..], backends[..3]);
+    assert_eq!(slots.size(), 1021);
+    // The TNA sources instantiate their pipeline as the name bfrt.json uses.
+    for role in [Role::Ingress, Role::Server, Role::Egress] {
+        let body = ddsr_tables::back::p4::body(role, Arch::Tna, &[]);
+        let decl = format!(") {};", ddsr_tables::back::bfrt::PIPE);
+        assert!(body.contains(&decl), "{role:?}");
+    }
+}
+
+#[test]
+fn tofino_acl_ports_are_ternary_with_24_bit_priorities() {
+    let (_, p) = tofino_policy();
+    let out = compile_ok(&p);
+    let nic_a = out.hosts.iter().find(|h| h.plan.name == "nic-a").unwrap();
+    let nic_c = out.hosts.iter().find(|h| h.plan.name == "nic-c").unwrap();
+    let acl = |h: &compile::Host| -> Vec<ddsr_tables::plan::Entry> {
+        h.plan
+            .entries
+            .iter()
+            .filter(|e| e.table == "acl_v4")
+            .cloned()
+            .collect()
+    };
+    let (tofino, soft) = (acl(nic_a), acl(nic_c));
+    use ddsr_tables::plan::Match;
+    assert!(
+        soft.iter()
+            .all(|e| matches!(e.matches[2], Match::Range { .. }))
+    );
+    assert!(
+        tofino
+            .iter()
+            .all(|e| matches!(e.matches[2], Match::Ternary { .. }))
+    );
+    // "1024-5000" and "32768-60999" are no prefixes: the TCAM needs more entries than ranges.
+    assert!(
+        tofino.len() > soft.len(),
+        "{} vs {}",
+        tofino.len(),
+        soft.len()
+    );
+    for e in &tofino {
+        let Match::Ternary { value, mask } = e.matches[2] else {
+            unreachable!()
+        };
+        assert_eq!(value & !mask, 0, "{e:?}");
+        // A port mask is a prefix mask: ones, then zeros.
+        assert_eq!(
+            (mask as u16).leading_ones() + (mask as u16).trailing_zeros(),
+            16
+        );
+        assert!(e.priority > 0 && e.priority < 1 << 24, "{e:?}");
+    }
+    // Rule 1 (`partners`) on Tofino: 1 + (2^20 - 1 - 1) * 16.
+    assert!(
+        tofino
+            .iter()
+            .any(|e| e.priority == 1 + ((1 << 20) - 2) * 16)
+    );
+    // Every (client address, port) answers alike on both servers: both lowerings are exact.
+    let first = |entries: &[ddsr_tables::plan::Entry], addr: u128, port: u128| {
+        entries
+            .iter()
+            .filter(|e| {
+                let Match::Ternary { value, mask } = e.matches[1] else {
+                    unreachable!()
+                };
+                let port_ok = match e.matches[2] {
+                    Match::Ternary { value, mask } => port & mask == value,
+                    Match::Range { lo, hi } => lo <= port && port <= hi,
+                    _ => unreachable!(),
+                };
+                addr & mask == value && port_ok
+            })
+            .max_by_key(|e| e.priority)
+            .map(|e| (e.action, e.args.clone()))
+    };
+    for addr in [
+        0xc633_6442u128,
+        0xc633_6401,
+        0xc633_6481,
+        0xcb00_7105,
+        0x0a00_0001,
+    ] {
+        for port in [
+            0u128, 80, 1023, 1024, 1500, 5000, 5001, 32767, 32768, 60999, 61000, 65535,
+        ] {
+            assert_eq!(
+                first(&tofino, addr, port),
+                first(&soft, addr, port),
+                "{addr:#x}:{port}"
+            );
+        }
+    }
+}
+
+#[test]
+fn bfrt_json_names_every_entry_with_bfrt_priorities() {
+    let (_, p) = tofino_policy();
+    let out = compile_ok(&p);
+    for h in out.hosts.iter().filter(|h| h.plan.target == Target::Tofino) {
+        let bfrt: serde_json::Value =
+            serde_json::from_str(&artifact(&out, &format!("{}/bfrt.json", h.plan.name)).unwrap())
+                .unwrap();
+        let json: serde_json::Value = serde_json::from_str(
+            &artifact(&out, &format!("{}/entries.json", h.plan.name)).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(bfrt["format"], 1);
+        let flat: Vec<(String, &serde_json::Value)> = bfrt["tables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|t| {
+                let name = t["name"].as_str().unwrap().to_string();
+                t["entries"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(move |e| (name.clone(), e))
+            })
+            .collect();
+        let entries = json["entries"].as_array().unwrap();
+        assert_eq!(flat.len(), entries.len(), "{}", h.plan.name);
+        for ((table, b), e) in flat.iter().zip(entries) {
+            assert_eq!(*table, format!("pipe.{}", e["table"].as_str().unwrap()));
+            assert_eq!(b["action"], e["action"]);
+            assert_eq!(b["data"], e["params"]);
+            let key = b["key"].as_object().unwrap();
+            for (name, m) in e["match"].as_object().unwrap() {
+                let k = &key[name];
+                if let Some(v) = m.get("exact") {
+                    assert_eq!(k["value"], *v);
+                } else if let Some(v) = m.get("ternary") {
+                    assert_eq!((&k["value"], &k["mask"]), (v, &m["mask"]));
+                } else if let Some(v) = m.get("lpm") {
+                    assert_eq!((&k["value"], &k["prefix_len"]), (v, &m["prefix_len"]));
+                } else {
+                    panic!("{}: unexpected match {m}", h.plan.name);
+                }
+            }
+            let prio = e["priority"].as_i64().unwrap();
+            match key.get("$MATCH_PRIORITY") {
+                Some(k) => {
+                    let bfrt = i64::from_str_radix(&k["value"].as_str().unwrap()[2..], 16).unwrap();
+                    assert_eq!(bfrt, (1 << 24) - 1 - prio, "{table}");
+                }
+                None => assert_eq!(prio, 0, "{table}"),
+            }
+        }
+        // Earlier rules rank first: BfRt's lower value wins.
+        let prios: Vec<i64> = flat
+            .iter()
+            .filter_map(|(_, b)| b["key"].get("$MATCH_PRIORITY"))
+            .map(|k| i64::from_str_radix(&k["value"].as_str().unwrap()[2..], 16).unwrap())
+            .collect();
+        assert!(prios.is_sorted(), "{}: {prios:?}", h.plan.name);
+    }
+}
+
+#[test]
+fn a_tofino_acl_over_the_tcam_limit_is_e0440_with_the_key_width() {
+    let (s, p) = tofino_policy();
+    let out = compile_ok(&p);
+    let needed = out
+        .hosts
+        .iter()
+        .find(|h| h.plan.name == "nic-a")
+        .unwrap()
+        .plan
+        .counts()["acl_v4"];
+    // acl_v4's key is 16 + 32 + 16 = 64 bits: two 44-bit TCAM rows per entry.
+    let limits = Limits {
+        tofino_tcam_rows: 2 * (needed as u64 - 1),
+        ..Limits::default()
+    };
+    let d = compile::compile(
+        &p,
+        &Options {
+            limits,
+            ..Options::default()
+        },
+    )
+    .unwrap_err();
+    let text = render_text(&s, &d, false);
+    // Both Tofino servers; the softswitch server nic-c matches ranges in host memory.
+    assert_eq!(d.len(), 2, "{text}");
+    for host in ["nic-a", "nic-b"] {
+        assert!(
+            text.contains(&format!(
+                "error[E0440]: table `acl_v4` of host `{host}` needs {needed} entries, but the \
+                 tofino target's TCAM limit for its 64-bit key is {}",
+                needed - 1
+            )),
+            "{text}"
+        );
+    }
+    let yaml = std::fs::read_to_string(root().join("policies/tofino.yaml")).unwrap();
+    let line = yaml
+        .lines()
+        .position(|l| l.contains("name: partners"))
+        .unwrap()
+        + 1;
+    assert!(text.contains(&format!("tofino.yaml:{line}:9")), "{text}");
 }

@@ -5,6 +5,10 @@
 //!
 //! Count: `DDSR_EQUIVALENCE_PACKETS` packets, default 1,000,000 in release builds and 20,000 in
 //! debug builds (the linear-scan lookup is the oracle, and unoptimised it takes minutes).
+//!
+//! The lab policy runs twice: as written (BMv2 and softswitch hosts: native range matching) and
+//! with its BMv2 hosts turned into Tofino hosts ([`tofino_lab`]: a TNA ingress with a
+//! power-of-two bucket count, a TNA server whose ACL matches client ports as ternary).
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -19,6 +23,14 @@ use ddsr_tables::trace::{self, AclOutcome, Compiled, Walk};
 
 /// The lab policy of the snapshot corpus: see its header.
 const POLICY: &str = include_str!("../../tests/snapshots/compile/lab.yaml");
+
+/// The lab policy with its BMv2 hosts (the ingress `in-1` and the server `s1`, which serves the
+/// pools `big` and `six`) on Tofino.
+fn tofino_lab() -> String {
+    let text = POLICY.replace("target: bmv2", "target: tofino");
+    assert_eq!(text.matches("target: tofino").count(), 2);
+    text
+}
 
 fn policy(text: &str) -> Policy {
     let mut sources = SourceMap::new();
@@ -189,12 +201,13 @@ fn compare(p: &Policy, pl: &plan::Plan, c: &Compiled, pkt: &Packet, bucket: u32)
     })
 }
 
-#[test]
-fn compiled_entries_agree_with_the_reference() {
-    let p = policy(POLICY);
+/// Runs `n` random packets of `text` through the compiled tables and the reference.
+fn agree(text: &str) {
+    let p = policy(text);
     let out = compile::compile(&p, &Options::default()).expect("compiles");
     let pl = &out.plan;
     let c = Compiled::new(&p, &out);
+    let buckets = c.ingress().expect("an ingress host").buckets;
     let mut g = Gen::new(&p);
     let n = packets();
     let mut mismatches = Vec::new();
@@ -202,7 +215,7 @@ fn compiled_entries_agree_with_the_reference() {
     let mut denied = 0usize;
     for _ in 0..n {
         let pkt = g.packet();
-        let bucket = g.rng.below(u64::from(pl.buckets)) as u32;
+        let bucket = g.rng.below(u64::from(buckets)) as u32;
         if let Some(why) = compare(&p, pl, &c, &pkt, bucket)
             && mismatches.len() < 10
         {
@@ -227,11 +240,36 @@ fn compiled_entries_agree_with_the_reference() {
 }
 
 #[test]
-fn every_bucket_of_every_pool_agrees() {
-    let p = policy(POLICY);
+fn compiled_entries_agree_with_the_reference() {
+    agree(POLICY);
+}
+
+#[test]
+fn tofino_hosts_agree_with_the_reference() {
+    let text = tofino_lab();
+    let p = policy(&text);
+    let out = compile::compile(&p, &Options::default()).expect("compiles");
+    // The variant really has ternary client ports and a power-of-two bucket count.
+    let s1 = out.hosts.iter().find(|h| h.plan.name == "s1").unwrap();
+    let ternary_ports = s1
+        .plan
+        .entries
+        .iter()
+        .filter(|e| e.table.starts_with("acl_"))
+        .all(|e| matches!(e.matches[2], plan::Match::Ternary { .. }));
+    assert!(ternary_ports, "s1's ACL ports are ternary");
+    let in1 = out.hosts.iter().find(|h| h.plan.name == "in-1").unwrap();
+    assert_eq!(in1.plan.buckets, 256);
+    agree(&text);
+}
+
+/// Every bucket of every pool for every VIP of `text`.
+fn every_bucket_agrees(text: &str) {
+    let p = policy(text);
     let out = compile::compile(&p, &Options::default()).expect("compiles");
     let pl = &out.plan;
     let c = Compiled::new(&p, &out);
+    let buckets = c.ingress().expect("an ingress host").buckets;
     for (_, vip) in p.vips.iter() {
         let pkt = Packet {
             src: match vip.address {
@@ -243,8 +281,14 @@ fn every_bucket_of_every_pool_agrees() {
             src_port: 1500,
             dst_port: vip.port,
         };
-        for bucket in 0..pl.buckets {
+        for bucket in 0..buckets {
             assert_eq!(compare(&p, pl, &c, &pkt, bucket), None, "bucket {bucket}");
         }
     }
+}
+
+#[test]
+fn every_bucket_of_every_pool_agrees() {
+    every_bucket_agrees(POLICY);
+    every_bucket_agrees(&tofino_lab());
 }

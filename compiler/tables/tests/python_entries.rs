@@ -1,4 +1,5 @@
-//! Every host's `entries.txtpb` and `p4info.txtpb` of the lab policy, read by the official
+//! Every host's `entries.txtpb` and `p4info.txtpb` of the lab policy and of
+//! `policies/tofino.yaml` (Tofino hosts: TNA programs, ternary ACL ports), read by the official
 //! P4Runtime Python bindings (protobuf's own text parser, in the venv of
 //! `tests/python/pyenv.py`), and each entry checked against the P4Info by
 //! `tests/python/check_entries.py`: tables, match fields, match kinds, actions and parameters
@@ -29,19 +30,30 @@ fn python() -> PathBuf {
 
 #[test]
 fn entries_parse_with_the_official_bindings_and_match_the_p4info() {
-    let text =
-        std::fs::read_to_string(root().join("compiler/tests/snapshots/compile/lab.yaml")).unwrap();
+    let py = python();
+    let mut tofino_hosts = 0;
+    for path in [
+        "compiler/tests/snapshots/compile/lab.yaml",
+        "policies/tofino.yaml",
+    ] {
+        tofino_hosts += check_policy(&py, path);
+    }
+    assert!(tofino_hosts >= 3, "{tofino_hosts} Tofino hosts checked");
+}
+
+/// Checks every host of the policy at `path`; returns how many are Tofino hosts.
+fn check_policy(py: &Path, path: &str) -> usize {
+    let text = std::fs::read_to_string(root().join(path)).unwrap();
     let mut sources = SourceMap::new();
-    let (policy, diags) = ddsr_policy::check_source(&mut sources, "lab.yaml", &text);
+    let (policy, diags) = ddsr_policy::check_source(&mut sources, path, &text);
     let policy = policy.unwrap_or_else(|| panic!("{diags:?}"));
     let out = compile::compile(&policy, &Options::default()).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("out");
     compile::write(&target, &out.artifacts("")).unwrap();
-    let py = python();
     for h in &out.hosts {
         let host = target.join(&h.plan.name);
-        let result = Command::new(&py)
+        let result = Command::new(py)
             .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/check_entries.py"))
             .arg(host.join("p4info.txtpb"))
             .arg(host.join("entries.txtpb"))
@@ -60,4 +72,8 @@ fn entries_parse_with_the_official_bindings_and_match_the_p4info() {
             assert_eq!(v["tables"][table], n, "{}.{table}", h.plan.name);
         }
     }
+    out.hosts
+        .iter()
+        .filter(|h| h.plan.target == ddsr_policy::ir::Target::Tofino)
+        .count()
 }

@@ -5,10 +5,12 @@
 //! - [`p4runtime`]: `entries.txtpb` (a P4Runtime `WriteRequest` in protobuf text format) and
 //!   `entries.json` (the same entries by name, for people and scripts);
 //! - [`bmv2_cli`]: `bmv2.cli`, `simple_switch_CLI` commands (BMv2 hosts);
+//! - [`bfrt`]: `bfrt.json`, BF Runtime entries by name (Tofino hosts);
 //! - [`p4`]: `program.p4` with table sizes set, and `p4info.txtpb` (`pipeline.json` is the
 //!   lowered pipeline itself);
 //! - [`manifest`]: `manifest.json`, every artifact's SHA-256 and the policy's hash.
 
+pub mod bfrt;
 pub mod bmv2_cli;
 pub mod manifest;
 pub mod p4;

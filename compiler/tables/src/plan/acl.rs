@@ -6,8 +6,13 @@
 //! rule with only such prefixes never matches). What is left (source prefixes x source port
 //! ranges, in rule order) goes through the first-match lowering of [`crate::passes::acl`].
 //!
+//! The client port is matched as the host's target allows: native ranges on the softswitch and
+//! BMv2, ternary on Tofino, where each range becomes its minimal prefix cover and the lowering
+//! removes shadowed and redundant entries and widens prefixes into space decided above.
+//!
 //! Priorities come from the policy rule's position, not from the lowering's sub-rules: rule `i`
-//! has `1 + (PRIORITY_RULES - i) * PRIORITY_GAP`, so all entries of one rule share a priority and
+//! has `1 + (top - i) * PRIORITY_GAP` (`top` is [`PRIORITY_RULES`], or
+//! [`PRIORITY_RULES_TOFINO`] on Tofino), so all entries of one rule share a priority and
 //! the ACL's `default: allow` entry (priority 1) sits below all of them. `default: deny` needs no
 //! entry: the table's `acl_miss` default drops (and counts per VIP).
 //!
@@ -18,10 +23,11 @@ use std::collections::HashMap;
 
 use ddsr_policy::Policy;
 use ddsr_policy::arena::Handle;
-use ddsr_policy::ir::{Acl, Action, Family, PortRange, Protocol, Rule as PolicyRule, Vip};
+use ddsr_policy::ir::{Acl, Action, Family, PortRange, Protocol, Rule as PolicyRule, Target, Vip};
 
 use super::{
-    Entry, Ids, Match, Origin, PRIORITY_GAP, PRIORITY_RULES, RuleRef, addr_value, port_matching,
+    Entry, Ids, Match, Origin, PRIORITY_GAP, PRIORITY_RULES, PRIORITY_RULES_TOFINO, RuleRef,
+    addr_value, port_matching,
 };
 use crate::passes::acl::{self, Field, Interval, Key, Matching, Options, Verdict};
 
@@ -118,11 +124,21 @@ fn key_match(k: Key) -> Match {
     }
 }
 
-/// Appends the ACL entries of `vip` for a host whose ACL table matches ports as `matching`.
+/// The priority of every entry of rule `rule` on a host of `target` (P4Runtime: higher wins).
+pub fn priority(target: Target, rule: usize) -> i32 {
+    let top = match target {
+        Target::Softswitch | Target::Bmv2 => PRIORITY_RULES,
+        Target::Tofino => PRIORITY_RULES_TOFINO,
+    };
+    1 + (top - rule as i32) * PRIORITY_GAP
+}
+
+/// Appends the ACL entries of `vip` for a server of `target`.
 pub fn entries(
     policy: &Policy,
     ids: &Ids,
     v: Handle<Vip>,
+    target: Target,
     cache: &mut Cache,
     out: &mut Vec<Entry>,
 ) {
@@ -132,10 +148,13 @@ pub fn entries(
         Family::V4 => "acl_v4",
         Family::V6 => "acl_v6",
     };
-    let matching = port_matching(ddsr_policy::ir::Target::Softswitch);
+    let matching = port_matching(target);
     let vip_key = Match::Exact(v.index() as u128);
     let any_src = Match::Ternary { value: 0, mask: 0 };
-    let any_port = Match::Range { lo: 0, hi: 65535 };
+    let any_port = match matching {
+        Matching::Range => Match::Range { lo: 0, hi: 65535 },
+        Matching::Ternary => Match::Ternary { value: 0, mask: 0 },
+    };
     let Some(a) = vip.acl else {
         out.push(Entry {
             table,
@@ -163,7 +182,7 @@ pub fn entries(
         out.push(Entry {
             table,
             matches: vec![vip_key, key_match(src), key_match(port)],
-            priority: 1 + (PRIORITY_RULES - rule as i32) * PRIORITY_GAP,
+            priority: priority(target, rule),
             action: match verdict {
                 Verdict::Allow => "acl_allow",
                 Verdict::Deny => "acl_deny",

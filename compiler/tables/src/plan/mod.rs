@@ -43,6 +43,11 @@ pub const PRIORITY_GAP: i32 = 16;
 /// (a `diff` then touches only what changed). The policy front end's input budget (a few million
 /// YAML events) keeps every ACL far below this many rules.
 pub const PRIORITY_RULES: i32 = 1 << 24;
+/// Tofino hosts count down from a lower top: Stratum and BfRt take priorities below 2^24
+/// (BfRt's `$MATCH_PRIORITY` is `2^24 - 1 - p`), so rule `i` of an ACL on a Tofino server has
+/// `1 + (PRIORITY_RULES_TOFINO - i) * PRIORITY_GAP`, at most `2^24 - 15`. An ACL with more
+/// rules than this cannot go to a Tofino server (E0448).
+pub const PRIORITY_RULES_TOFINO: i32 = (1 << 20) - 1;
 
 /// A key field of a logical entry (values are unsigned integers of the key's width).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -197,7 +202,8 @@ pub struct HostPlan {
     pub role: Role,
     pub target: Target,
     pub program: &'static Program,
-    /// Buckets per pool in the ingress program (`DDSR_BUCKETS`), 0 for other roles.
+    /// Buckets per pool in the ingress program (`DDSR_BUCKETS`), 0 for other roles: the plan's
+    /// [`Plan::buckets`] on v1model, the next power of two on Tofino ([`host_buckets`]).
     pub buckets: u32,
     pub entries: Vec<Entry>,
 }
@@ -219,7 +225,8 @@ pub struct Plan {
     pub hosts: Vec<HostPlan>,
     /// Each pool's Maglev table at its own size, by pool index.
     pub maglev: Vec<maglev::Table>,
-    /// Buckets per pool in the ingress programs.
+    /// Buckets per pool in the v1model ingress programs; a Tofino ingress host has
+    /// [`host_buckets`] of it.
     pub buckets: u32,
     /// Pools a previous revision had at another size: populated afresh.
     pub repopulated: Vec<Repopulated>,
@@ -284,14 +291,29 @@ pub enum Error {
         needed: u32,
         bits: u32,
     },
-    #[error("host `{name}` has target {target}, which has no role programs yet")]
-    Target {
-        host: Handle<Host>,
+    #[error(
+        "ACL `{name}` has {rules} rules, but a Tofino server's ACL priorities number at most {limit}"
+    )]
+    TofinoRules {
+        acl: Handle<Acl>,
         name: String,
-        target: &'static str,
+        host: Handle<Host>,
+        rules: usize,
+        limit: i32,
     },
     #[error("pool `{pool}`: {message}")]
     Maglev { pool: String, message: String },
+}
+
+/// Buckets per pool of a host's ingress program when the policy's largest Maglev table has
+/// `buckets` slots: v1model reduces the hash modulo any count; Tofino has no modulo and takes the
+/// low bits of the hash, so it gets the next power of two (bucket `b` is slot `b % size`, as
+/// for every pool smaller than the bucket count).
+pub fn host_buckets(target: Target, buckets: u32) -> u32 {
+    match target {
+        Target::Softswitch | Target::Bmv2 => buckets,
+        Target::Tofino => buckets.next_power_of_two().max(2),
+    }
 }
 
 pub fn target_name(t: Target) -> &'static str {
@@ -431,7 +453,14 @@ pub fn build(policy: &Policy, previous: Option<&Previous>) -> Result<Plan, Vec<E
         }
     }
     let buckets = bucket_count(policy);
-    if buckets > 1 << BUCKET_BITS {
+    let most = policy
+        .hosts
+        .iter()
+        .filter(|(_, h)| h.role == Role::Ingress)
+        .map(|(_, h)| host_buckets(h.target, buckets))
+        .max()
+        .unwrap_or(buckets);
+    if buckets.max(most) > 1 << BUCKET_BITS {
         let pool = policy
             .pools
             .iter()
@@ -443,19 +472,11 @@ pub fn build(policy: &Policy, previous: Option<&Previous>) -> Result<Plan, Vec<E
             .expect("the largest size is some pool's");
         errors.push(Error::Buckets {
             pool,
-            needed: buckets,
+            needed: buckets.max(most),
             bits: BUCKET_BITS,
         });
     }
-    for (h, host) in policy.hosts.iter() {
-        if host.target == Target::Tofino {
-            errors.push(Error::Target {
-                host: h,
-                name: host.name.clone(),
-                target: target_name(host.target),
-            });
-        }
-    }
+    tofino_rules(policy, &mut errors);
     let (tables, repopulated) = match maglev_tables(policy, previous) {
         Ok(t) => t,
         Err(e) => {
@@ -471,10 +492,11 @@ pub fn build(policy: &Policy, previous: Option<&Previous>) -> Result<Plan, Vec<E
         .hosts
         .iter()
         .map(|(h, host)| {
-            let program = Program::of(host.role);
+            let program = Program::of(host.role, host.target);
+            let host_buckets = host_buckets(host.target, buckets);
             let mut entries = Vec::new();
             match host.role {
-                Role::Ingress => ingress(policy, &ids, &tables, buckets, &mut entries),
+                Role::Ingress => ingress(policy, &ids, &tables, host_buckets, &mut entries),
                 Role::Server => server(policy, &ids, h, &mut acls, &mut entries),
                 Role::Egress => egress(policy, h, &mut entries),
             }
@@ -489,7 +511,7 @@ pub fn build(policy: &Policy, previous: Option<&Previous>) -> Result<Plan, Vec<E
                 target: host.target,
                 program,
                 buckets: if host.role == Role::Ingress {
-                    buckets
+                    host_buckets
                 } else {
                     0
                 },
@@ -504,6 +526,33 @@ pub fn build(policy: &Policy, previous: Option<&Previous>) -> Result<Plan, Vec<E
         buckets,
         repopulated,
     })
+}
+
+/// Every ACL some Tofino server applies must number its rules within Tofino's priorities.
+fn tofino_rules(policy: &Policy, errors: &mut Vec<Error>) {
+    let mut seen = Vec::new();
+    for (h, host) in policy.hosts.iter() {
+        if host.target != Target::Tofino || host.role != Role::Server {
+            continue;
+        }
+        for (_, vip) in policy.vips.iter() {
+            let serves = policy.pools[vip.pool].backends.iter().any(|b| b.host == h);
+            let Some(a) = vip.acl.filter(|_| serves) else {
+                continue;
+            };
+            let rules = policy.acls[a].rules.len();
+            if rules > PRIORITY_RULES_TOFINO as usize && !seen.contains(&a) {
+                seen.push(a);
+                errors.push(Error::TofinoRules {
+                    acl: a,
+                    name: policy.acls[a].name.clone(),
+                    host: h,
+                    rules,
+                    limit: PRIORITY_RULES_TOFINO,
+                });
+            }
+        }
+    }
 }
 
 /// Sorts entries by the table's position in the program, keeping insertion order within a
@@ -635,7 +684,7 @@ fn server(
             ],
             origin: Origin::Vip(v),
         });
-        acl::entries(policy, ids, v, acls, out);
+        acl::entries(policy, ids, v, host.target, acls, out);
         if let Some((_, egress)) = egress_of(policy, vip) {
             out.push(Entry {
                 table: table_of("responses", f),

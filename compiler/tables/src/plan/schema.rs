@@ -1,6 +1,9 @@
 //! What the plan needs of each role program in `p4/`: its tables (keys with widths and match
 //! kinds, actions, size macro) and actions (parameters with widths), by the names the programs
-//! give them with `@name`.
+//! give them with `@name`. There is one program per role and architecture: v1model
+//! (`p4/v1model/`, softswitch and BMv2 hosts) and TNA (`p4/tna/`, Tofino hosts); they share
+//! every name and width, and differ only where Tofino's TCAM needs it (the server's ACL matches
+//! the client port as ternary instead of range).
 //!
 //! Entries are resolved against the P4 front end's lowering of the real program
 //! ([`crate::program`]), never against this table; it exists so the plan can name tables and
@@ -9,7 +12,33 @@
 //! rather than the compile.
 
 use ddsr_pipeline::MatchKind;
-use ddsr_policy::ir::Role;
+use ddsr_policy::ir::{Role, Target};
+
+/// The P4 architecture a role program is written for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Arch {
+    /// `p4/v1model/`: the softswitch and BMv2.
+    V1model,
+    /// `p4/tna/`: Tofino.
+    Tna,
+}
+
+impl Arch {
+    pub fn of(target: Target) -> Arch {
+        match target {
+            Target::Softswitch | Target::Bmv2 => Arch::V1model,
+            Target::Tofino => Arch::Tna,
+        }
+    }
+
+    /// The folder of `p4/` holding the role programs.
+    pub fn dir(self) -> &'static str {
+        match self {
+            Arch::V1model => "v1model",
+            Arch::Tna => "tna",
+        }
+    }
+}
 
 /// One key of a table: control-plane name, width in bits, match kind.
 #[derive(Debug, Clone, Copy)]
@@ -42,6 +71,7 @@ pub struct ActionSpec {
 #[derive(Debug, Clone, Copy)]
 pub struct Program {
     pub role: Role,
+    pub arch: Arch,
     pub tables: &'static [TableSpec],
     pub actions: &'static [ActionSpec],
 }
@@ -122,6 +152,7 @@ const ROUTE_ACTIONS: [ActionSpec; 2] = [
 /// `p4/v1model/ingress.p4`.
 pub const INGRESS: Program = Program {
     role: Role::Ingress,
+    arch: Arch::V1model,
     tables: &[
         sized("vip_v4", VIP_KEYS_V4, &["to_pool"], "NoAction", "DDSR_VIPS"),
         sized("vip_v6", VIP_KEYS_V6, &["to_pool"], "NoAction", "DDSR_VIPS"),
@@ -168,13 +199,36 @@ pub const INGRESS: Program = Program {
     ],
 };
 
-/// `p4/v1model/server.p4`.
-pub const SERVER: Program = Program {
-    role: Role::Server,
-    tables: &[
+const fn acl_keys(addr: u16, port: MatchKind) -> [KeySpec; 3] {
+    [
+        key("vip_id", 16, Exact),
+        key("src_addr", addr, Ternary),
+        key("src_port", 16, port),
+    ]
+}
+
+const ACL_KEYS_V4: [KeySpec; 3] = acl_keys(32, Range);
+const ACL_KEYS_V6: [KeySpec; 3] = acl_keys(128, Range);
+const ACL_KEYS_V4_TERNARY: [KeySpec; 3] = acl_keys(32, Ternary);
+const ACL_KEYS_V6_TERNARY: [KeySpec; 3] = acl_keys(128, Ternary);
+
+/// The server's client ACL: (vip_id, client address, client port).
+const fn acl_table(name: &'static str, keys: &'static [KeySpec]) -> TableSpec {
+    sized(
+        name,
+        keys,
+        &["acl_allow", "acl_deny"],
+        "acl_miss",
+        "DDSR_ACL_ENTRIES",
+    )
+}
+
+/// The server program's tables with the given ACL tables.
+const fn server_tables(acl_v4: TableSpec, acl_v6: TableSpec) -> [TableSpec; 7] {
+    [
         TableSpec {
             name: "port_roles",
-            keys: &[key("ingress_port", 9, Exact)],
+            keys: PORT_ROLE_KEYS,
             actions: &["from_fabric", "from_host"],
             default_action: "drop",
             size_macro: None,
@@ -194,28 +248,8 @@ pub const SERVER: Program = Program {
             "NoAction",
             "DDSR_VIPS",
         ),
-        sized(
-            "acl_v4",
-            &[
-                key("vip_id", 16, Exact),
-                key("src_addr", 32, Ternary),
-                key("src_port", 16, Range),
-            ],
-            &["acl_allow", "acl_deny"],
-            "acl_miss",
-            "DDSR_ACL_ENTRIES",
-        ),
-        sized(
-            "acl_v6",
-            &[
-                key("vip_id", 16, Exact),
-                key("src_addr", 128, Ternary),
-                key("src_port", 16, Range),
-            ],
-            &["acl_allow", "acl_deny"],
-            "acl_miss",
-            "DDSR_ACL_ENTRIES",
-        ),
+        acl_v4,
+        acl_v6,
         sized(
             "responses_v4",
             RESPONSE_KEYS_V4,
@@ -230,58 +264,101 @@ pub const SERVER: Program = Program {
             "NoAction",
             "DDSR_VIPS",
         ),
-    ],
-    actions: &[
-        ActionSpec {
-            name: "NoAction",
-            params: &[],
-        },
-        ActionSpec {
-            name: "drop",
-            params: &[],
-        },
-        ActionSpec {
-            name: "from_fabric",
-            params: &[("host_port", 9)],
-        },
-        ActionSpec {
-            name: "from_host",
-            params: &[("fabric_port", 9)],
-        },
-        ActionSpec {
-            name: "to_vip_v4",
-            params: &[("vip_id", 16), ("vip_addr", 32), ("vip_port", 16)],
-        },
-        ActionSpec {
-            name: "to_vip_v6",
-            params: &[("vip_id", 16), ("vip_addr", 128), ("vip_port", 16)],
-        },
-        ActionSpec {
-            name: "acl_allow",
-            params: &[("rule_id", 32)],
-        },
-        ActionSpec {
-            name: "acl_deny",
-            params: &[("rule_id", 32)],
-        },
-        ActionSpec {
-            name: "acl_miss",
-            params: &[],
-        },
-        ActionSpec {
-            name: "to_egress_v4",
-            params: &[("vip_id", 16), ("egress_addr", 32), ("service_port", 16)],
-        },
-        ActionSpec {
-            name: "to_egress_v6",
-            params: &[("vip_id", 16), ("egress_addr", 128), ("service_port", 16)],
-        },
-    ],
+    ]
+}
+
+const PORT_ROLE_KEYS: &[KeySpec] = &[key("ingress_port", 9, Exact)];
+
+const SERVER_TABLES: [TableSpec; 7] = server_tables(
+    acl_table("acl_v4", &ACL_KEYS_V4),
+    acl_table("acl_v6", &ACL_KEYS_V6),
+);
+
+/// Tofino's TCAM has no range match: the ACL takes the client port as ternary.
+const SERVER_TABLES_TNA: [TableSpec; 7] = server_tables(
+    acl_table("acl_v4", &ACL_KEYS_V4_TERNARY),
+    acl_table("acl_v6", &ACL_KEYS_V6_TERNARY),
+);
+
+/// `p4/v1model/server.p4`.
+pub const SERVER: Program = Program {
+    role: Role::Server,
+    arch: Arch::V1model,
+    tables: &SERVER_TABLES,
+    actions: SERVER_ACTIONS,
 };
+
+/// `p4/tna/server.p4`.
+pub const SERVER_TNA: Program = Program {
+    role: Role::Server,
+    arch: Arch::Tna,
+    tables: &SERVER_TABLES_TNA,
+    actions: SERVER_ACTIONS,
+};
+
+/// `p4/tna/ingress.p4`.
+pub const INGRESS_TNA: Program = Program {
+    arch: Arch::Tna,
+    ..INGRESS
+};
+
+/// `p4/tna/egress.p4`.
+pub const EGRESS_TNA: Program = Program {
+    arch: Arch::Tna,
+    ..EGRESS
+};
+
+const SERVER_ACTIONS: &[ActionSpec] = &[
+    ActionSpec {
+        name: "NoAction",
+        params: &[],
+    },
+    ActionSpec {
+        name: "drop",
+        params: &[],
+    },
+    ActionSpec {
+        name: "from_fabric",
+        params: &[("host_port", 9)],
+    },
+    ActionSpec {
+        name: "from_host",
+        params: &[("fabric_port", 9)],
+    },
+    ActionSpec {
+        name: "to_vip_v4",
+        params: &[("vip_id", 16), ("vip_addr", 32), ("vip_port", 16)],
+    },
+    ActionSpec {
+        name: "to_vip_v6",
+        params: &[("vip_id", 16), ("vip_addr", 128), ("vip_port", 16)],
+    },
+    ActionSpec {
+        name: "acl_allow",
+        params: &[("rule_id", 32)],
+    },
+    ActionSpec {
+        name: "acl_deny",
+        params: &[("rule_id", 32)],
+    },
+    ActionSpec {
+        name: "acl_miss",
+        params: &[],
+    },
+    ActionSpec {
+        name: "to_egress_v4",
+        params: &[("vip_id", 16), ("egress_addr", 32), ("service_port", 16)],
+    },
+    ActionSpec {
+        name: "to_egress_v6",
+        params: &[("vip_id", 16), ("egress_addr", 128), ("service_port", 16)],
+    },
+];
 
 /// `p4/v1model/egress.p4`.
 pub const EGRESS: Program = Program {
     role: Role::Egress,
+    arch: Arch::V1model,
     tables: &[
         sized(
             "services_v4",
@@ -319,11 +396,15 @@ pub const EGRESS: Program = Program {
 };
 
 impl Program {
-    pub fn of(role: Role) -> &'static Program {
-        match role {
-            Role::Ingress => &INGRESS,
-            Role::Server => &SERVER,
-            Role::Egress => &EGRESS,
+    /// The role program a host of `target` runs.
+    pub fn of(role: Role, target: Target) -> &'static Program {
+        match (role, Arch::of(target)) {
+            (Role::Ingress, Arch::V1model) => &INGRESS,
+            (Role::Server, Arch::V1model) => &SERVER,
+            (Role::Egress, Arch::V1model) => &EGRESS,
+            (Role::Ingress, Arch::Tna) => &INGRESS_TNA,
+            (Role::Server, Arch::Tna) => &SERVER_TNA,
+            (Role::Egress, Arch::Tna) => &EGRESS_TNA,
         }
     }
 
