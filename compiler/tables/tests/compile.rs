@@ -975,3 +975,28 @@ fn a_tofino_acl_over_the_tcam_limit_is_e0440_with_the_key_width() {
         + 1;
     assert!(text.contains(&format!("tofino.yaml:{line}:9")), "{text}");
 }
+
+#[test]
+fn explain_walks_tofino_hosts_with_their_bucket_count() {
+    let (_, p) = tofino_policy();
+    let out = compile_ok(&p);
+    let pkt =
+        ddsr_tables::explain::parse_packet("tcp 198.51.100.7:4097 -> 203.0.113.20:443").unwrap();
+    let text = ddsr_tables::explain::explain(&p, &out, &pkt, None);
+    assert!(text.contains("(CRC-32 of the 5-tuple mod 1024)"), "{text}");
+    assert!(
+        text.contains("why: rule `partners` of ACL `api-clients`"),
+        "{text}"
+    );
+    assert!(text.ends_with("reference evaluator: agrees\n"), "{text}");
+    // Port 5001 is outside both ranges: the ternary entries do not match it.
+    let pkt =
+        ddsr_tables::explain::parse_packet("tcp 198.51.100.7:5001 -> 203.0.113.20:443").unwrap();
+    let text = ddsr_tables::explain::explain(&p, &out, &pkt, Some(1023));
+    assert!(text.contains("bucket 1023 (given with --bucket)"), "{text}");
+    assert!(
+        text.contains("no rule of ACL `api-clients` matches and its default is deny"),
+        "{text}"
+    );
+    assert!(text.ends_with("reference evaluator: agrees\n"), "{text}");
+}
