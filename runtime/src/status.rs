@@ -136,8 +136,8 @@ mod tests {
             r.text(76_000),
             "current revision: 2\n\
              host   applied    entries    age  target / last error\n\
-             in-1         2         12    1m  p4rt://127.0.0.1:9559\n\
-             srv-1        1         12    1m  p4rt://127.0.0.1:9559  error: revision 2 refused: bad hash\n"
+             in-1         2         12     1m  p4rt://127.0.0.1:9559\n\
+             srv-1        1         12     1m  p4rt://127.0.0.1:9559  error: revision 2 refused: bad hash\n"
         );
         let j = r.json(4_000);
         assert_eq!(j["current_revision"], 2);
