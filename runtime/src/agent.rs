@@ -62,6 +62,9 @@ struct Agent {
     store: Arc<dyn Store>,
     config: Config,
     good: Option<Good>,
+    /// The pointer's raw bytes as the last step that needs no retry read them: a watch event
+    /// carrying the same bytes (the first event of every new watch does) is not a change.
+    settled: Option<Vec<u8>>,
 }
 
 impl Agent {
@@ -100,8 +103,9 @@ impl Agent {
             last_error: None,
             updated_unix_ms: 0,
         };
-        let pointer = match layout::read_pointer(&*self.store).await {
-            Ok(Some((p, _))) => p,
+        self.settled = None;
+        let (pointer, raw) = match layout::read_pointer(&*self.store).await {
+            Ok(Some(read)) => read,
             Ok(None) => {
                 status.last_error = Some("no revision has been published".into());
                 return (status, false);
@@ -142,10 +146,14 @@ impl Agent {
                 status.inserted = s.inserted;
                 status.modified = s.modified;
                 status.deleted = s.deleted;
+                self.settled = Some(raw);
                 (status, false)
             }
             Err(e) => {
                 let retry = matches!(e, StepError::Transient(_));
+                if !retry {
+                    self.settled = Some(raw);
+                }
                 status.last_error = Some(e.to_string());
                 (status, retry)
             }
@@ -166,6 +174,7 @@ pub async fn run(
         store: store.clone(),
         config,
         good: None,
+        settled: None,
     };
     let mut watch = store.watch(layout::CURRENT);
     let mut backoff = Backoff::new(MAX_BACKOFF);
@@ -176,7 +185,12 @@ pub async fn run(
         tokio::select! {
             () = &mut shutdown => return,
             event = watch.recv() => match event {
-                Some(Event::Changed(_)) | Some(Event::Reconnected) => due = Instant::now(),
+                Some(Event::Changed(v)) => {
+                    if v.is_none() || v != agent.settled {
+                        due = Instant::now();
+                    }
+                }
+                Some(Event::Reconnected) => due = Instant::now(),
                 Some(Event::Lost(why)) => {
                     tracing::warn!(store = store.describe(), why, "store unreachable");
                     continue;
@@ -193,9 +207,27 @@ pub async fn run(
         if Instant::now() < due {
             continue;
         }
+        // The step runs as a task of its own so that a stop is honoured at once even while
+        // the step is in a long stretch of CPU work (parsing and diffing 200,000 entries):
+        // the task is aborted and the device is left as a killed agent leaves it, which the
+        // next run repairs.
+        let mut running = tokio::spawn(async move {
+            let r = agent.step().await;
+            (agent, r)
+        });
         let (mut status, retry) = tokio::select! {
-            () = &mut shutdown => return,
-            r = agent.step() => r,
+            () = &mut shutdown => {
+                running.abort();
+                return;
+            }
+            joined = &mut running => match joined {
+                Ok((back, r)) => {
+                    agent = back;
+                    r
+                }
+                // Only a panic in the step gets here; an agent must not outlive it silently.
+                Err(e) => std::panic::resume_unwind(e.into_panic()),
+            },
         };
         status.updated_unix_ms = layout::now_unix_ms();
         report(&status);

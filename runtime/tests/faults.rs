@@ -366,3 +366,64 @@ async fn two_agents_for_one_device_only_the_primary_writes() {
     backup.shutdown().await;
     primary.shutdown().await;
 }
+
+/// Regression: the first event of every watch carries the pointer the agent's first step has
+/// already applied, and it used to trigger a second full step (re-reading and diffing every
+/// entry). A 200,000-entry host was then still busy when asked to stop.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_settled_agent_steps_again_only_when_the_pointer_moves() {
+    use ddsr_runtime::agent::{self, Config};
+    use ddsr_runtime::load::{LoadOptions, PushPipeline};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let tmp = tempfile::tempdir().unwrap();
+    let s = dir_store(&tmp).await;
+    let switch = Switch::start().await;
+    let text1 = policy(&SERVERS, 257, 1);
+    let rev1 = publish_text(&*s, &text1).await;
+    let want1 = expected(&host_artifacts(&compile(&text1).unwrap(), "in-1"));
+    let steps = Arc::new(AtomicUsize::new(0));
+    let counted = steps.clone();
+    let config = Config {
+        host: "in-1".into(),
+        target: switch.target(1),
+        resync: Duration::from_secs(600),
+        load: LoadOptions {
+            push_pipeline: PushPipeline::IfDifferent,
+            dry_run: false,
+            batch_size: 500,
+            progress: false,
+        },
+    };
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(agent::run(
+        s.clone(),
+        config,
+        async {
+            let _ = stopped.await;
+        },
+        move |_| {
+            counted.fetch_add(1, Ordering::SeqCst);
+        },
+    ));
+    applied(&*s, &switch, "in-1", rev1, &want1).await;
+    // The store is polled every 50 ms: a second of quiet gives the watch 20 chances.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(steps.load(Ordering::SeqCst), 1, "one step for one revision");
+
+    let text2 = policy(&SERVERS[..2], 257, 1);
+    let rev2 = publish_text(&*s, &text2).await;
+    let want2 = expected(&host_artifacts(&compile(&text2).unwrap(), "in-1"));
+    applied(&*s, &switch, "in-1", rev2, &want2).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(
+        steps.load(Ordering::SeqCst),
+        2,
+        "one more step for the new revision"
+    );
+
+    let _ = stop.send(());
+    tokio::time::timeout(Duration::from_secs(10), task)
+        .await
+        .expect("the agent stops within 10 s")
+        .expect("the agent task ends cleanly");
+}
