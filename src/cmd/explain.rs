@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use ddsr_tables::explain::{explain, parse_packet};
+use ddsr_tables::explain::{bucket_count, explain, parse_packet};
 
 /// Walk one packet through the compiled tables: which VIP, which backend, which ACL rule
 /// allows or denies it and why, and how the response returns. The answer is the tables' and is
@@ -37,6 +37,17 @@ pub fn run(args: Explain) -> ExitCode {
     let Some((policy, _, out)) = super::compile::load(&args.policy, &mut err, color) else {
         return ExitCode::from(2);
     };
+    // A bucket the tables do not have would only show as a miss and a disagreement.
+    if let (Some(b), Some(n)) = (args.bucket, bucket_count(&policy, &out))
+        && b >= n
+    {
+        let _ = writeln!(
+            err,
+            "error: --bucket {b}: the ingress host has {n} buckets (0 to {})",
+            n - 1
+        );
+        return ExitCode::from(2);
+    }
     let text = explain(&policy, &out, &packet, args.bucket);
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
     if text.contains("reference evaluator: agrees") {

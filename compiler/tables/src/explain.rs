@@ -139,6 +139,12 @@ fn rule_ref_text(policy: &Policy, r: Option<RuleRef>) -> String {
     }
 }
 
+/// How many consistent-hash buckets the first ingress host's tables hold (what `--bucket` may
+/// name: `0..count`); `None` when the policy has no ingress host.
+pub fn bucket_count(policy: &Policy, out: &Output) -> Option<u32> {
+    Compiled::new(policy, out).ingress().map(|h| h.buckets)
+}
+
 /// The explanation of `p`, with `bucket` overriding the hash when given.
 pub fn explain(policy: &Policy, out: &Output, p: &Packet, bucket_override: Option<u32>) -> String {
     let mut s = String::new();

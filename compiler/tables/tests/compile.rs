@@ -984,6 +984,9 @@ fn explain_walks_tofino_hosts_with_their_bucket_count() {
         ddsr_tables::explain::parse_packet("tcp 198.51.100.7:4097 -> 203.0.113.20:443").unwrap();
     let text = ddsr_tables::explain::explain(&p, &out, &pkt, None);
     assert!(text.contains("(CRC-32 of the 5-tuple mod 1024)"), "{text}");
+    // What `ddsr explain --bucket` checks its argument against (it used to take any number
+    // and show a bucket past the table as a miss).
+    assert_eq!(ddsr_tables::explain::bucket_count(&p, &out), Some(1024));
     assert!(
         text.contains("why: rule `partners` of ACL `api-clients`"),
         "{text}"
