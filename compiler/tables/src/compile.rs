@@ -2,15 +2,17 @@
 //! atomic write of the artifact set.
 //!
 //! Output per host `H` (under `PREFIX/H/`): `program.p4`, `p4info.txtpb`, `entries.txtpb`,
-//! `entries.json`; `pipeline.json` for softswitch and BMv2 hosts, `bmv2.cli` for BMv2 hosts,
-//! `bfrt.json` for Tofino hosts (whose TNA program the softswitch cannot run, so it has no
-//! `pipeline.json`); `PREFIX/buckets.json` (each
+//! `entries.json`, `pipeline.json` (for Tofino hosts the TNA program lowered, which the
+//! softswitch runs through its TNA mapping); `bmv2.cli` for BMv2 hosts, `bfrt.json` for Tofino
+//! hosts; `PREFIX/buckets.json` (each
 //! pool's buckets and backend ids, the next revision's [`Options::previous`]); `manifest.json`
 //! at the top lists them all.
 //!
 //! Each host's `program.p4` is lowered by the P4 front end ([`crate::program`]); its pipeline is
 //! `pipeline.json`, its P4Info `p4info.txtpb`, and the plan's entries are resolved against that
-//! pipeline, so every entry names a table, key, action and width of the program deployed.
+//! pipeline, so every entry names a table, key, action and width of the program deployed. A
+//! Tofino host's entries are also resolved against its P4Info's control-plane view, and the two
+//! must give the same P4Runtime entries (else E0446).
 //! Bytes depend only on the policy: hosts, tables and entries come out in policy and program
 //! order, JSON objects have sorted keys, and nothing reads the clock or the environment.
 //!
@@ -142,6 +144,19 @@ pub fn compile(policy: &Policy, options: &Options) -> Result<Output, Vec<Diagnos
         let source = back::p4::header(hp.role, arch, &hp.name) + &body;
         let entries = resolve::all(&lowered.pipeline, &hp.entries)
             .map_err(|e: resolve::Error| internal(&hp.name, &e))?;
+        if let Some(cp) = &lowered.control_plane {
+            let by_info = resolve::all(cp, &hp.entries)
+                .map_err(|e: resolve::Error| internal(&hp.name, &e))?;
+            if back::p4runtime::text(cp, &by_info)
+                != back::p4runtime::text(&lowered.pipeline, &entries)
+            {
+                return Err(internal(
+                    &hp.name,
+                    &"the entries resolved against the lowered program differ from those \
+                      resolved against its P4Info",
+                ));
+            }
+        }
         hosts.push(Host {
             plan: hp.clone(),
             defines,
@@ -198,12 +213,10 @@ impl Output {
                 format!("{dir}/p4info.txtpb"),
                 back::p4::p4info_text(&h.p4info),
             ));
-            if h.plan.target != Target::Tofino {
-                out.push(Artifact::new(
-                    format!("{dir}/pipeline.json"),
-                    h.pipeline.to_json() + "\n",
-                ));
-            }
+            out.push(Artifact::new(
+                format!("{dir}/pipeline.json"),
+                h.pipeline.to_json() + "\n",
+            ));
             out.push(Artifact::new(
                 format!("{dir}/entries.txtpb"),
                 back::p4runtime::text(&h.pipeline, &h.entries),

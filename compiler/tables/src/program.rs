@@ -4,10 +4,11 @@
 //! controller uses (`p4info.txtpb`). Entries are resolved against this lowered pipeline, so they
 //! name exactly the tables, keys, actions and widths of the program that is deployed.
 //!
-//! A TNA program (Tofino hosts) runs on no software switch here, so it is not lowered: the
-//! front end checks it and builds its P4Info (bf-p4c's names, p4c's ids), and
+//! A TNA program (Tofino hosts) is lowered the same way (the softswitch runs it through its TNA
+//! mapping); its P4Info (bf-p4c's names, p4c's ids) is read from the checked program, and
 //! [`control_plane`] turns that P4Info into a pipeline of tables and actions only (no parser,
-//! no bodies), which is all entries are resolved and checked against.
+//! no bodies). A Tofino host's entries are resolved against both: the lowered pipeline's must
+//! be exactly the P4Info's, so `pipeline.json` and the entries a Tofino controller gets agree.
 //!
 //! Lowering depends only on the program text, and hosts of one role with the same sizes share
 //! it: [`Cache`] lowers each distinct text once (a thousand servers with equal sizes cost one
@@ -32,6 +33,9 @@ use crate::plan::schema::Arch;
 pub struct Lowered {
     pub pipeline: Arc<Pipeline>,
     pub p4info: Arc<P4Info>,
+    /// TNA only: [`control_plane`] of the P4Info, what a Tofino host's entries are checked
+    /// against besides the lowered pipeline.
+    pub control_plane: Option<Arc<Pipeline>>,
 }
 
 /// The front end rejected a generated program: a bug in `p4/` or in the front end, reported with
@@ -54,26 +58,21 @@ pub fn lower(name: &str, text: &str, arch: Arch) -> Result<Lowered, Error> {
     if parsed.diagnostics.has_errors() {
         return Err(fail(&parsed.diagnostics.clone().into_vec()));
     }
-    match arch {
-        Arch::V1model => {
-            let compiled = p4info::compile(&parsed.program, name).map_err(|d| fail(&d))?;
-            Ok(Lowered {
-                pipeline: Arc::new(compiled.lowered.pipeline),
-                p4info: Arc::new(compiled.p4info),
-            })
-        }
-        Arch::Tna => {
-            let info = p4info::info(&parsed.program, name).map_err(|d| fail(&d))?;
-            let pipeline = control_plane(name, &info.p4info).map_err(|why| Error {
+    let compiled = p4info::compile(&parsed.program, name).map_err(|d| fail(&d))?;
+    let control_plane = match arch {
+        Arch::V1model => None,
+        Arch::Tna => Some(Arc::new(control_plane(name, &compiled.p4info).map_err(
+            |why| Error {
                 name: name.to_string(),
                 rendered: why,
-            })?;
-            Ok(Lowered {
-                pipeline: Arc::new(pipeline),
-                p4info: Arc::new(info.p4info),
-            })
-        }
-    }
+            },
+        )?)),
+    };
+    Ok(Lowered {
+        pipeline: Arc::new(compiled.lowered.pipeline),
+        p4info: Arc::new(compiled.p4info),
+        control_plane,
+    })
 }
 
 /// The control-plane view of `info` as a pipeline: every table with its keys (names, widths,

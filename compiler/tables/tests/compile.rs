@@ -616,15 +616,18 @@ fn every_entry_resolves_against_the_hosts_p4info_and_pipeline_loads() {
             let write: WriteRequest =
                 ddsr_proto::text::from_text(std::str::from_utf8(&a.bytes).unwrap())
                     .unwrap_or_else(|e| panic!("{name}/{}: {e}", a.path));
-            // Tofino hosts have bfrt.json instead of pipeline.json (TNA runs on no softswitch).
+            // Tofino hosts' pipeline.json is the lowered TNA program, with the same ids.
             let pipeline = file(&format!("{dir}pipeline.json")).map(|json| {
                 ddsr_pipeline::Pipeline::from_json(&json)
                     .unwrap_or_else(|e| panic!("{name}/{dir}pipeline.json: {e}"))
             });
-            assert_ne!(
-                pipeline.is_some(),
+            assert!(pipeline.is_some(), "{name}/{dir}: pipeline.json");
+            let tna = pipeline.as_ref().unwrap().architecture()
+                == ddsr_pipeline::program::Architecture::Tna;
+            assert_eq!(
+                tna,
                 file(&format!("{dir}bfrt.json")).is_some(),
-                "{name}/{dir}: pipeline.json or bfrt.json"
+                "{name}/{dir}: bfrt.json exactly for TNA programs"
             );
             hosts += 1;
             for u in &write.updates {
@@ -719,7 +722,7 @@ fn artifact(out: &Output, path: &str) -> Option<String> {
 }
 
 #[test]
-fn tofino_hosts_get_tna_programs_bfrt_json_and_no_pipeline_json() {
+fn tofino_hosts_get_tna_programs_bfrt_json_and_a_tna_pipeline_json() {
     let (_, p) = tofino_policy();
     let out = compile_ok(&p);
     for host in ["tor-in", "tor-out", "nic-a", "nic-b"] {
@@ -730,8 +733,11 @@ fn tofino_hosts_get_tna_programs_bfrt_json_and_no_pipeline_json() {
             artifact(&out, &format!("{host}/bfrt.json")).is_some(),
             "{host}"
         );
-        assert!(
-            artifact(&out, &format!("{host}/pipeline.json")).is_none(),
+        let pipeline = artifact(&out, &format!("{host}/pipeline.json")).unwrap();
+        let pipeline = ddsr_pipeline::Pipeline::from_json(&pipeline).unwrap();
+        assert_eq!(
+            pipeline.architecture(),
+            ddsr_pipeline::program::Architecture::Tna,
             "{host}"
         );
         assert!(
