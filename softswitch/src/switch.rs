@@ -25,6 +25,7 @@ use crate::externs::{Count, ExternState};
 use crate::layout::Layout;
 use crate::phv::Phv;
 use crate::table::{Bound, Index, TableError, TableState};
+use crate::tna::TnaError;
 use crate::trace::{Event, Trace};
 
 /// Ingress passes (resubmit, recirculate) one received packet may take.
@@ -89,10 +90,8 @@ pub enum LoadError {
     Pipeline(#[from] ddsr_pipeline::LoadError),
     #[error("`{name}` declares {size} cells; the softswitch supports at most {MAX_CELLS}")]
     TooLarge { name: String, size: u32 },
-    #[error(
-        "the pipeline was written for the {arch} architecture; the softswitch executes v1model pipelines only"
-    )]
-    Architecture { arch: &'static str },
+    #[error("the TNA pipeline cannot run on the softswitch: {0}")]
+    Tna(#[from] TnaError),
 }
 
 /// Why a control-plane request was refused.
@@ -153,7 +152,7 @@ struct Scratch {
 
 pub struct Switch {
     p: Pipeline,
-    /// The pipeline's v1model binding (only v1model pipelines load).
+    /// The pipeline's v1model binding (a TNA pipeline is held as its v1model mapping).
     pk: V1Switch,
     layout: Layout,
     /// Controls and actions compiled at load; `None` runs the interpreter (the oracle).
@@ -170,12 +169,16 @@ pub struct Switch {
 }
 
 impl Switch {
-    /// Loads a validated pipeline (tables get their fast indexes).
+    /// Loads a validated pipeline (tables get their fast indexes). A TNA pipeline runs through
+    /// [`crate::tna::to_v1model`] (same tables, actions and ids, so the same entries load);
+    /// what that mapping cannot run is refused with [`LoadError::Tna`].
     pub fn new(p: Pipeline) -> Result<Switch, LoadError> {
         ddsr_pipeline::valid::validate(&p).map_err(ddsr_pipeline::LoadError::from)?;
-        let pk = p.package.v1switch().ok_or(LoadError::Architecture {
-            arch: p.architecture().name(),
-        })?;
+        let p = match p.package.tna() {
+            Some(_) => crate::tna::to_v1model(&p)?,
+            None => p,
+        };
+        let pk = p.package.v1switch().ok_or(TnaError::NotTna)?;
         for (_, e) in p.externs.iter() {
             let size = match e.kind {
                 ExternKind::Counter { size, .. }
@@ -256,6 +259,7 @@ impl Switch {
         }
     }
 
+    /// The pipeline the switch runs: for a TNA pipeline, its v1model mapping.
     pub fn pipeline(&self) -> &Pipeline {
         &self.p
     }

@@ -1,6 +1,8 @@
 //! Running TNA pipelines on the v1model switch: [`to_v1model`] rewrites a lowered TNA pipeline
 //! into a v1model one the switch executes unchanged, mapping TNA's intrinsic metadata onto the
-//! same traffic manager.
+//! same traffic manager. [`crate::Switch::new`] applies it to every TNA pipeline it loads, so
+//! every way of loading one (the library, `ddsr softswitch run/stf/serve`, P4Runtime's
+//! `SetForwardingPipelineConfig`) runs it, or refuses it with the [`TnaError`] as the reason.
 //!
 //! The mapping: the ingress parser's `extract(ig_intr_md)` (and the `advance` over the port
 //! metadata right after it) becomes filling `ig_intr_md` from `standard_metadata` (Tofino

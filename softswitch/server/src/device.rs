@@ -10,7 +10,7 @@ use ddsr_pipeline::entry::{ActionCall, EntryAction, TableEntry};
 use ddsr_pipeline::{Pipeline, Table};
 use ddsr_proto::p4::config::v1 as p4i;
 use ddsr_proto::p4::v1;
-use ddsr_softswitch::Switch;
+use ddsr_softswitch::{LoadError, Switch};
 use v1::write_request::Atomicity;
 
 use crate::digest::Digests;
@@ -42,8 +42,15 @@ impl Config {
             .ok_or_else(|| Error::InvalidArgument("the config has no P4Info".into()))?;
         let pipeline = pipeline_of(&c.p4_device_config)?;
         let schema = Schema::new(&info, &pipeline).map_err(Error::InvalidArgument)?;
-        let switch = Switch::new(pipeline)
-            .map_err(|e| Error::ResourceExhausted(format!("cannot load the pipeline: {e}")))?;
+        // A TNA pipeline loads through the softswitch's TNA mapping; one it cannot run is a
+        // config this device does not implement, not a lack of room.
+        let switch = Switch::new(pipeline).map_err(|e| {
+            let why = format!("cannot load the pipeline: {e}");
+            match e {
+                LoadError::Tna(_) => Error::Unimplemented(why),
+                _ => Error::ResourceExhausted(why),
+            }
+        })?;
         Ok(Config {
             info,
             device_config: c.p4_device_config.clone(),
