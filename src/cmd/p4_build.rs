@@ -13,7 +13,7 @@ use ddsr_p4::syntax;
 use super::p4::FrontArgs;
 
 /// Lower a P4_16 program (v1model or TNA) to the pipeline IR (`pipeline.json`); the softswitch
-/// runs the v1model ones.
+/// runs both (TNA through its v1model mapping).
 ///
 /// Table, action and extern ids in the output are the P4Info ids `ddsr p4 info` gives.
 #[derive(Args)]
