@@ -211,16 +211,14 @@ pub async fn run(
         // the step is in a long stretch of CPU work (parsing and diffing 200,000 entries):
         // the task is aborted and the device is left as a killed agent leaves it, which the
         // next run repairs.
-        let mut running = tokio::spawn(async move {
+        let mut running = AbortOnDrop(tokio::spawn(async move {
             let r = agent.step().await;
             (agent, r)
-        });
+        }));
         let (mut status, retry) = tokio::select! {
-            () = &mut shutdown => {
-                running.abort();
-                return;
-            }
-            joined = &mut running => match joined {
+            // Returning drops `running`, which aborts the step.
+            () = &mut shutdown => return,
+            joined = &mut running.0 => match joined {
                 Ok((back, r)) => {
                     agent = back;
                     r
@@ -245,5 +243,16 @@ pub async fn run(
             backoff.reset();
             Instant::now() + resync
         };
+    }
+}
+
+/// A spawned task that is aborted when its handle is dropped: a detached step would go on
+/// writing to the device after the agent that ran it was stopped or dropped (as a killed agent
+/// is in tests).
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }

@@ -282,7 +282,17 @@ async fn an_agent_killed_mid_load_converges_on_rerun_with_no_duplicates_or_orpha
     )
     .await;
     agent.kill().await;
+    // A Write already sent when the agent died may still land (as with a killed process);
+    // after that nothing may change. Regression: the agent's step once ran as a detached task
+    // and went on loading after the agent was gone (at 30 ms per batch, 30 batches a second).
+    tokio::time::sleep(Duration::from_secs(1)).await;
     let left = switch.read_back().await.unwrap();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(
+        switch.read_back().await.unwrap().len(),
+        left.len(),
+        "the device changed after the agent was killed"
+    );
     assert!(
         left.len() < want.len(),
         "killed mid-load: {} of {} entries",
