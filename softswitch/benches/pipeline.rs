@@ -14,7 +14,7 @@ use ddsr_pipeline::entry::{
 use ddsr_pipeline::value::to_bytes;
 use ddsr_softswitch::externs::hash;
 use ddsr_softswitch::programs::{l4_lb, router};
-use ddsr_softswitch::table::{Index, TableState};
+use ddsr_softswitch::table::TableState;
 use ddsr_softswitch::{Output, Switch};
 
 const BATCH: usize = 1024;
@@ -157,7 +157,7 @@ fn tables(c: &mut Criterion) {
             let p = b.build().unwrap();
             let th = p.table_by_name("t").unwrap();
             let t = &p.tables[th];
-            let mut st = TableState::new(t, Index::for_table(t));
+            let mut st = TableState::new(th, t);
             for i in 0..n {
                 let v = i.wrapping_mul(2_654_435_761) as u128;
                 let m = match kind {
@@ -207,11 +207,7 @@ fn tables(c: &mut Criterion) {
                 .collect();
             g.throughput(Throughput::Elements(keys.len() as u64));
             g.bench_function(format!("{kind:?}_{n}").to_lowercase(), |bch| {
-                bch.iter(|| {
-                    keys.iter()
-                        .filter_map(|k| st.index.lookup(black_box(k)))
-                        .count()
-                })
+                bch.iter(|| keys.iter().filter_map(|k| st.lookup(black_box(k))).count())
             });
         }
     }

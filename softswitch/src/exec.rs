@@ -536,38 +536,36 @@ impl Exec<'_> {
     /// meter, loads the action arguments into `self.args` and returns (hit, action to run).
     pub(crate) fn lookup(&mut self, th: Handle<Table>) -> (bool, Handle<Action>) {
         let t = &self.p.tables[th];
-        let hit_slot = self.tables[th.index()].index.lookup(self.key);
+        let found = self.tables[th.index()].lookup(self.key);
         let mut hit = false;
         let mut chosen: Option<Handle<Action>> = None;
         self.args.clear();
-        if let Some(slot) = hit_slot {
+        if let Some(f) = found {
             let len = self.pkt.len() as u64;
             let now = self.now;
-            let st = self.tables[th.index()].slots[slot as usize]
-                .as_mut()
-                .expect("indexed slots are full");
-            if let Some(dc) = t.direct_counter {
+            let st = self.tables[th.index()].hit(f);
+            if let (Some(dc), Some(c)) = (t.direct_counter, st.counter) {
                 let unit = match self.p.externs[dc].kind {
                     ExternKind::DirectCounter { unit } => unit,
                     _ => CounterUnit::PacketsAndBytes,
                 };
                 if unit != CounterUnit::Bytes {
-                    st.counter.packets += 1;
+                    c.packets += 1;
                 }
                 if unit != CounterUnit::Packets {
-                    st.counter.bytes += len;
+                    c.bytes += len;
                 }
             }
-            if let Some(dm) = t.direct_meter {
+            if let (Some(dm), Some(m)) = (t.direct_meter, st.meter) {
                 let units = match self.p.externs[dm].kind {
                     ExternKind::DirectMeter {
                         unit: MeterUnit::Bytes,
                     } => len,
                     _ => 1,
                 };
-                self.fx.direct_colors[dm.index()] = st.meter.execute(units, now);
+                self.fx.direct_colors[dm.index()] = m.execute(units, now);
             }
-            let (member, group) = match &st.target {
+            let (member, group) = match st.target {
                 Target::Action(b) => {
                     self.args.extend_from_slice(&b.args);
                     chosen = Some(b.action);
@@ -588,11 +586,13 @@ impl Exec<'_> {
         }
         let action = chosen.expect("set above");
         if self.trace.is_some() {
-            let key: Vec<String> = match (hit, hit_slot) {
-                (true, Some(s)) => self.tables[th.index()].slots[s as usize]
-                    .as_ref()
-                    .map(|st| st.entry.matches.iter().map(show_match).collect())
-                    .unwrap_or_default(),
+            let key: Vec<String> = match (hit, found) {
+                (true, Some(f)) => self.tables[th.index()]
+                    .found_entry(f, self.key)
+                    .matches
+                    .iter()
+                    .map(show_match)
+                    .collect(),
                 _ => Vec::new(),
             };
             let ev = Event::Table {

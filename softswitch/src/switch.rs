@@ -24,7 +24,7 @@ use crate::externs::meter::MeterConfig;
 use crate::externs::{Count, ExternState};
 use crate::layout::Layout;
 use crate::phv::Phv;
-use crate::table::{Bound, Index, TableError, TableState};
+use crate::table::{Bound, TableError, TableState};
 use crate::tna::TnaError;
 use crate::trace::{Event, Trace};
 
@@ -203,7 +203,7 @@ impl Switch {
             tables: p
                 .tables
                 .iter()
-                .map(|(_, t)| TableState::new(t, Index::for_table(t)))
+                .map(|(h, t)| TableState::new(h, t))
                 .collect(),
             externs: ExternState::for_pipeline(&p),
             value_sets: vec![Vec::new(); p.value_sets.len()],
@@ -245,11 +245,8 @@ impl Switch {
     /// Replaces every table index with the linear-scan oracle (for differential tests).
     pub fn use_reference_tables(&mut self) {
         for (h, t) in self.p.tables.iter() {
-            let entries: Vec<TableEntry> = self.tables[h.index()]
-                .entries()
-                .map(|s| s.entry.clone())
-                .collect();
-            let mut st = TableState::new(t, Index::Linear(Vec::new()));
+            let entries = self.tables[h.index()].entries();
+            let mut st = TableState::reference(t);
             st.default = self.tables[h.index()].default.clone();
             st.default_call = self.tables[h.index()].default_call.clone();
             for e in entries {
@@ -704,7 +701,7 @@ impl Switch {
     pub fn read(&self, table: Handle<Table>) -> Vec<TableEntry> {
         self.tables
             .get(table.index())
-            .map(|t| t.entries().map(|s| s.entry.clone()).collect())
+            .map(TableState::entries)
             .unwrap_or_default()
     }
 
@@ -714,48 +711,50 @@ impl Switch {
         self.p
             .tables
             .iter()
-            .map(|(h, t)| (t, self.tables[h.index()].index.lookups()))
+            .map(|(h, t)| (t, self.tables[h.index()].lookups()))
     }
 
-    /// The installed entry with the key (matches and priority) of `e`.
-    pub fn entry(&self, e: &TableEntry) -> Option<&TableEntry> {
-        self.tables.get(e.table.index())?.find(e).map(|s| &s.entry)
+    /// The installed entry with the key (matches and priority) of `e`, as written. Owned:
+    /// compact tables rebuild it from the packed key and the interned action.
+    pub fn entry(&self, e: &TableEntry) -> Option<TableEntry> {
+        self.tables.get(e.table.index())?.entry(e)
+    }
+
+    /// Whether an entry with the key (matches and priority) of `e` is installed.
+    pub fn contains(&self, e: &TableEntry) -> bool {
+        self.tables
+            .get(e.table.index())
+            .is_some_and(|t| t.contains(e))
     }
 
     /// The direct counter of an entry.
     pub fn direct_counter(&self, e: &TableEntry) -> Option<Count> {
         self.p.tables.get(e.table)?.direct_counter?;
-        self.tables.get(e.table.index())?.find(e).map(|s| s.counter)
+        self.tables.get(e.table.index())?.counter(e)
     }
 
     /// Sets the direct counter of an entry (P4Runtime writes it to reset it).
     pub fn set_direct_counter(&mut self, e: &TableEntry, count: Count) -> Result<(), ControlError> {
-        self.stored_mut(e)?.counter = count;
+        let missing = self.missing(e)?;
+        if let Some(c) = self.tables[e.table.index()].counter_mut(e).ok_or(missing)? {
+            *c = count;
+        }
         Ok(())
     }
 
     /// The configuration of an entry's direct meter (`None` inside: unconfigured, all green).
     pub fn direct_meter(&self, e: &TableEntry) -> Option<Option<MeterConfig>> {
         self.p.tables.get(e.table)?.direct_meter?;
-        self.tables
-            .get(e.table.index())?
-            .find(e)
-            .map(|s| s.meter.config())
+        self.tables.get(e.table.index())?.meter_config(e)
     }
 
-    fn stored_mut(&mut self, e: &TableEntry) -> Result<&mut crate::table::Stored, ControlError> {
-        let name = match self.p.tables.get(e.table) {
-            Some(t) => t.name.clone(),
-            None => {
-                return Err(ControlError::Unknown {
-                    kind: "table",
-                    name: format!("#{}", e.table.raw()),
-                });
-            }
-        };
-        self.tables[e.table.index()]
-            .find_mut(e)
-            .ok_or(TableError::NotFound(name).into())
+    /// The error for a missing entry of `e`'s table, or the error for a missing table.
+    fn missing(&self, e: &TableEntry) -> Result<ControlError, ControlError> {
+        let t = self.p.tables.get(e.table).ok_or(ControlError::Unknown {
+            kind: "table",
+            name: format!("#{}", e.table.raw()),
+        })?;
+        Ok(TableError::NotFound(t.name.clone()).into())
     }
 
     pub fn set_direct_meter(
@@ -764,17 +763,10 @@ impl Switch {
         config: Option<MeterConfig>,
         now_ns: u64,
     ) -> Result<(), ControlError> {
-        let t = self
-            .tables
-            .get_mut(e.table.index())
-            .ok_or(ControlError::Unknown {
-                kind: "table",
-                name: format!("#{}", e.table.raw()),
-            })?;
-        let st = t
-            .find_mut(e)
-            .ok_or_else(|| TableError::NotFound(self.p.tables[e.table].name.clone()))?;
-        st.meter.configure(config, now_ns);
+        let missing = self.missing(e)?;
+        if let Some(m) = self.tables[e.table.index()].meter_mut(e).ok_or(missing)? {
+            m.configure(config, now_ns);
+        }
         Ok(())
     }
 

@@ -139,7 +139,7 @@ fn direct_key(
         )));
     }
     match w.switch.entry(&k) {
-        Some(e) => Ok(e.clone()),
+        Some(e) => Ok(e),
         None => Err(Error::NotFound(format!(
             "table `{}` has no entry with this key",
             t.name
@@ -406,7 +406,7 @@ fn direct_entries(
     }
     let k = translate::key(&c.schema, p, &f)?;
     match c.switch.entry(&k) {
-        Some(e) => Ok(vec![e.clone()]),
+        Some(e) => Ok(vec![e]),
         None => Err(Error::NotFound(format!(
             "table `{}` has no entry with this key",
             p.tables[t.handle].name

@@ -242,7 +242,7 @@ impl Device {
                     action,
                 };
                 // The new program's own initial entries are installed already; ours replace them.
-                if new.switch.entry(&e).is_some() {
+                if new.switch.contains(&e) {
                     new.switch.modify(e.clone()).map_err(fail)?;
                 } else {
                     new.switch.insert(e.clone()).map_err(fail)?;

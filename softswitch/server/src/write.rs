@@ -376,10 +376,7 @@ impl Writer<'_> {
             Op::Modify => {
                 let m = translate::entry(self.schema, p, e)?;
                 self.check_target(&m)?;
-                let old = undo
-                    .is_some()
-                    .then(|| self.switch.entry(&m).cloned())
-                    .flatten();
+                let old = undo.is_some().then(|| self.switch.entry(&m)).flatten();
                 let key = m.clone();
                 self.switch.modify(m)?;
                 let old_meta = self.extras.set_meta(&key, Meta::of(e));
@@ -394,10 +391,7 @@ impl Writer<'_> {
             }
             Op::Delete => {
                 let m = translate::key(self.schema, p, e)?;
-                let old = undo
-                    .is_some()
-                    .then(|| self.switch.entry(&m).cloned())
-                    .flatten();
+                let old = undo.is_some().then(|| self.switch.entry(&m)).flatten();
                 self.switch.delete(&m)?;
                 let old_meta = self.extras.set_meta(&m, None);
                 if let (Some(u), Some(old)) = (undo, old) {
