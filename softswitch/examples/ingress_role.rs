@@ -3,8 +3,13 @@
 //! the policy's IPv4 VIPs, one core:
 //! `cargo run --release -p ddsr-softswitch --example ingress_role -- 1000 16 2000000`
 //! (VIPs, backends per pool, packets); run under `perf stat -e task-clock` for CPU time.
+//! It also prints the heap bytes the switch holds per loaded entry (live bytes counted by a
+//! wrapping allocator, after loading minus before creating the switch).
+#![allow(unsafe_code)]
 
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use ddsr_diag::SourceMap;
@@ -12,6 +17,40 @@ use ddsr_policy::ir::Role;
 use ddsr_policy::synth::{Params, generate};
 use ddsr_softswitch::externs::hash::csum16;
 use ddsr_softswitch::{Output, Switch};
+
+/// Live heap bytes of the process.
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+
+struct Counting;
+
+// SAFETY: every call forwards to the system allocator with the caller's arguments unchanged;
+// the wrapper only adds and subtracts the sizes.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LIVE.fetch_add(layout.size(), Ordering::Relaxed);
+        // SAFETY: forwarded contract of `GlobalAlloc::alloc`.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        LIVE.fetch_add(layout.size(), Ordering::Relaxed);
+        // SAFETY: forwarded contract of `GlobalAlloc::alloc_zeroed`.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        // SAFETY: forwarded contract of `GlobalAlloc::dealloc`.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        LIVE.fetch_add(new_size, Ordering::Relaxed);
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        // SAFETY: forwarded contract of `GlobalAlloc::realloc`.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
 
 /// A 64-byte Ethernet/IPv4/TCP packet of flow `i` to `dst:port`, IPv4 checksum valid.
 fn tcp64(i: u32, dst: [u8; 4], port: u16) -> Vec<u8> {
@@ -57,14 +96,19 @@ fn main() {
         .iter()
         .find(|h| h.plan.role == Role::Ingress)
         .expect("an ingress host");
-    let mut sw = Switch::new((*ingress.pipeline).clone()).expect("ingress program loads");
+    let pipeline = (*ingress.pipeline).clone();
+    let before = LIVE.load(Ordering::Relaxed);
+    let mut sw = Switch::new(pipeline).expect("ingress program loads");
     for e in &ingress.entries {
         sw.insert(e.clone()).expect("entry");
     }
+    let held = LIVE.load(Ordering::Relaxed).saturating_sub(before);
     eprintln!(
-        "compiled and loaded {} entries in {:.1} s",
+        "compiled and loaded {} entries in {:.1} s; the switch holds {:.1} MiB, {:.1} bytes per entry",
         ingress.entries.len(),
-        t.elapsed().as_secs_f64()
+        t.elapsed().as_secs_f64(),
+        held as f64 / (1 << 20) as f64,
+        held as f64 / ingress.entries.len().max(1) as f64
     );
     let targets: Vec<([u8; 4], u16)> = policy
         .vips
