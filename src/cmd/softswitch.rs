@@ -14,7 +14,7 @@ use ddsr_pipeline::Pipeline;
 use ddsr_proto::p4::config::v1 as p4i;
 use ddsr_proto::p4::v1;
 use ddsr_softswitch::{Switch, offline, pcap, stf};
-use ddsr_softswitch_server::live::{self, PortSpec};
+use ddsr_softswitch_server::live::{self, Io, PortSpec};
 
 use super::p4::FrontArgs;
 
@@ -71,6 +71,10 @@ struct RunArgs {
     /// Live: switch port N is the interface IFACE, e.g. `--port 1=veth0` (repeatable).
     #[arg(long = "port", value_name = "N=IFACE", conflicts_with_all = ["pcap_in", "pcap_out", "trace"])]
     ports: Vec<PortSpec>,
+    /// Live: how frames cross into the switch: `ring` (memory-mapped AF_PACKET rings in
+    /// batches; sockets if a ring cannot be set up) or `socket` (a system call per frame).
+    #[arg(long, value_name = "ring|socket", default_value_t = Io::Ring)]
+    io: Io,
     #[command(flatten)]
     device: super::softswitch_serve::DeviceArgs,
     /// Packets received on PORT, e.g. `--pcap-in 1=in.pcap` (repeatable).
@@ -260,6 +264,7 @@ fn run_live(a: &RunArgs) -> Result<ExitCode> {
             None,
             None,
             &a.ports,
+            a.io,
             super::softswitch_serve::Banner::Ports,
         );
     }
@@ -286,6 +291,7 @@ fn run_live(a: &RunArgs) -> Result<ExitCode> {
         Some(&config),
         entries.as_ref(),
         &a.ports,
+        a.io,
         super::softswitch_serve::Banner::Ports,
     )
 }

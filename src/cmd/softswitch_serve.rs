@@ -88,7 +88,14 @@ pub fn run(a: &Serve) -> Result<ExitCode> {
             })
         }
     };
-    serve(&a.device, config.as_ref(), None, &[], Banner::Device)
+    serve(
+        &a.device,
+        config.as_ref(),
+        None,
+        &[],
+        live::Io::default(),
+        Banner::Device,
+    )
 }
 
 /// Runs the device until SIGINT or SIGTERM: commits `config`, writes `entries` through the
@@ -99,6 +106,7 @@ pub fn serve(
     config: Option<&v1::ForwardingPipelineConfig>,
     entries: Option<&v1::WriteRequest>,
     ports: &[PortSpec],
+    io: live::Io,
     banner: Banner,
 ) -> Result<ExitCode> {
     if !d.grpc.ip().is_loopback() && !d.allow_remote {
@@ -149,10 +157,14 @@ pub fn serve(
             eprintln!("installed {n} entries");
         }
         let opts = live::Options {
+            io,
             cpu_port: d.cpu_port,
             ..live::Options::default()
         };
         let attached = Ports::attach(&service, ports, &opts)?;
+        if !ports.is_empty() && attached.io() != io {
+            eprintln!("warning: no memory-mapped rings on these interfaces, using sockets");
+        }
         let endpoint = match d.metrics {
             None => None,
             Some(addr) => {

@@ -13,7 +13,11 @@
 //! counted by the sink, per second of wall time, and the CPU time of the switch's packet
 //! threads (from `/proc/self/task/*/stat`), which gives forwarded packets per second per core.
 //!
-//! `cargo run --release -p ddsr-softswitch-server --example live_rate -- [SECONDS]`
+//! `--io ring` (the default, memory-mapped rings, one packet thread named `ring`) or `--io
+//! socket` (a receive thread per port and a transmit thread) picks the switch's I/O; the CPU
+//! time counted is that of whichever packet threads run.
+//!
+//! `cargo run --release -p ddsr-softswitch-server --example live_rate -- [SECONDS] [ring|socket]`
 
 use std::fs::{self, File};
 use std::net::SocketAddr;
@@ -26,7 +30,7 @@ use ddsr_netns::{Lab, Ns, is_root};
 use ddsr_pipeline::{ActionCall, EntryAction, FieldMatch, TableEntry};
 use ddsr_proto::p4::v1;
 use ddsr_softswitch_server::Service;
-use ddsr_softswitch_server::live::{Options, Ports, preload};
+use ddsr_softswitch_server::live::{Io, Options, Ports, preload};
 use nix::sched::{CloneFlags, setns};
 use pnet_datalink::Channel;
 
@@ -116,6 +120,10 @@ fn main() {
         .nth(1)
         .map(|s| s.parse().expect("SECONDS"))
         .unwrap_or(5);
+    let io: Io = std::env::args()
+        .nth(2)
+        .map(|s| s.parse().expect("ring or socket"))
+        .unwrap_or_default();
     assert!(is_root(), "needs root (network namespaces, AF_PACKET)");
     let logs = tempfile::tempdir().expect("tempdir");
     let mut lab = Lab::new("rate", logs.path()).expect("lab");
@@ -167,7 +175,14 @@ fn main() {
     let specs = vec!["1=p1".parse().expect("spec"), "2=p2".parse().expect("spec")];
     let svc = service.clone();
     let ports = in_ns(&sw, move || {
-        Ports::attach(&svc, &specs, &Options::default())
+        Ports::attach(
+            &svc,
+            &specs,
+            &Options {
+                io,
+                ..Options::default()
+            },
+        )
     })
     .join()
     .expect("attach thread")
@@ -184,7 +199,8 @@ fn main() {
             }
         }
     });
-    let cpu_before = thread_cpu(&["rx-port", "tx"]);
+    const PACKET_THREADS: [&str; 3] = ["rx-port", "tx", "ring"];
+    let cpu_before = thread_cpu(&PACKET_THREADS);
     let start = Instant::now();
     let generator = in_ns(&a, move || {
         let (mut tx, _rx) = channel("eth0");
@@ -203,13 +219,17 @@ fn main() {
     let offered = generator.join().expect("generator");
     thread::sleep(Duration::from_millis(200));
     let wall = start.elapsed().as_secs_f64() - 0.2;
-    let cpu = thread_cpu(&["rx-port", "tx"]) - cpu_before;
+    let cpu = thread_cpu(&PACKET_THREADS) - cpu_before;
     stop.store(true, Ordering::Relaxed);
     sink.join().expect("sink");
+    let used = ports.io();
     let done = ports.detach(Duration::from_secs(2));
     let t = &done.totals;
     let rate = |n: u64| n as f64 / wall / 1e6;
-    println!("{seconds} s of 60-byte frames (64 on the wire), port 1 -> port 2");
+    println!(
+        "{seconds} s of 60-byte frames (64 on the wire), port 1 -> port 2, io {}",
+        used
+    );
     println!(
         "offered by the generator: {offered} ({:.3} Mpps)",
         rate(offered)

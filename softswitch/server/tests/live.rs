@@ -28,7 +28,7 @@ use ddsr_proto::P4RuntimeClient;
 use ddsr_proto::p4::config::v1 as p4i;
 use ddsr_proto::p4::v1;
 use ddsr_softswitch_server::Service;
-use ddsr_softswitch_server::live::{Options, PortDrop, PortSpec, Ports};
+use ddsr_softswitch_server::live::{Io, Options, PortDrop, PortSpec, Ports};
 use nix::sched::{CloneFlags, setns};
 use pnet_datalink::{Channel, DataLinkReceiver, DataLinkSender};
 use tokio_stream::StreamExt;
@@ -187,6 +187,15 @@ fn ipv4_frame(dst_mac: [u8; 6], ttl: u8) -> Vec<u8> {
     f
 }
 
+/// `frame` with an 802.1Q tag (VLAN `vid`) after the MAC addresses.
+fn tagged(frame: &[u8], vid: u16) -> Vec<u8> {
+    let mut f = frame[..12].to_vec();
+    f.extend_from_slice(&[0x81, 0x00]);
+    f.extend_from_slice(&vid.to_be_bytes());
+    f.extend_from_slice(&frame[12..]);
+    f
+}
+
 /// An ARP request (not IPv4: only the MAC changes), padded to the Ethernet minimum.
 fn arp_frame(dst_mac: [u8; 6]) -> Vec<u8> {
     let mut f = Vec::new();
@@ -315,15 +324,26 @@ impl Controller {
     }
 }
 
-/// In-process switch in `sw`, gRPC on this process's loopback: the default drop, then
-/// entries written over gRPC forward (and re-forward) rewritten frames.
+/// In-process switch in `sw` on memory-mapped rings, gRPC on this process's loopback: the
+/// default drop, then entries written over gRPC forward (and re-forward) rewritten frames,
+/// and a VLAN tag the kernel takes out of received frames is put back.
 #[test]
 fn grpc_writes_steer_rewritten_frames_between_namespaces() {
+    steer_frames(Io::Ring);
+}
+
+/// The same exact frames out on the socket path (`--io socket`).
+#[test]
+fn socket_path_steers_the_same_frames() {
+    steer_frames(Io::Socket);
+}
+
+fn steer_frames(io: Io) {
     if !netns_allowed() {
         return;
     }
     let logs = tempfile::tempdir().expect("tempdir");
-    let mut lab = Lab::new("live", logs.path()).expect("lab");
+    let mut lab = Lab::new(&format!("live{io}"), logs.path()).expect("lab");
     let (sw, a, b) = topology(&mut lab);
     let (info, pipeline) = program();
     let service = Service::new(1, None);
@@ -340,9 +360,18 @@ fn grpc_writes_steer_rewritten_frames_between_namespaces() {
         .collect();
     let svc = service.clone();
     let ports = in_ns(&sw, move || {
-        Ports::attach(&svc, &specs, &Options::default())
+        Ports::attach(
+            &svc,
+            &specs,
+            &Options {
+                io,
+                ..Options::default()
+            },
+        )
     })
     .expect("attach ports");
+    // Rings must not have fallen back to sockets silently.
+    assert_eq!(ports.io(), io);
     let mut host_a = Host::open(&a);
     let mut host_b = Host::open(&b);
 
@@ -396,6 +425,14 @@ fn grpc_writes_steer_rewritten_frames_between_namespaces() {
         "still forwarded to b"
     );
 
+    // A tagged frame: the veth's receive path moves the tag into packet metadata. The ring
+    // puts it back, so the program sees EtherType 0x8100 and leaves the IPv4 TTL alone; the
+    // socket path loses it, so the program sees IPv4 and decrements. Host a's own socket
+    // loses the tag again on the way back, so it receives the untagged frame either way.
+    host_a.send(&tagged(&ipv4_frame([0xff; 6], 64), 5));
+    let ttl = if io == Io::Ring { 64 } else { 63 };
+    assert_eq!(host_a.frames(ARRIVAL, 1), vec![ipv4_frame(NEW_MAC_A, ttl)]);
+
     let counters = Arc::clone(ports.counters());
     let done = ports.detach(Duration::from_secs(2));
     assert!(
@@ -412,12 +449,18 @@ fn grpc_writes_steer_rewritten_frames_between_namespaces() {
             t.ports[1].rx_packets,
             t.ports[1].tx_packets
         ),
-        (4, 1, 0, 2),
+        (5, 2, 0, 2),
         "{t}"
     );
     assert_eq!(
         t.ports[1].tx_bytes,
         (ipv4_frame(NEW_MAC_B, 63).len() + 60) as u64
+    );
+    // The tagged frame left port 1 with its tag (4 bytes more) on the ring path.
+    let vlan = if io == Io::Ring { 4 } else { 0 };
+    assert_eq!(
+        t.ports[0].tx_bytes,
+        (2 * ipv4_frame(NEW_MAC_A, 8).len() + vlan) as u64
     );
     assert_eq!(t.dropped(PortDrop::NoSuchPort), 0);
     assert_eq!(counters.totals(), done.totals);
@@ -466,6 +509,16 @@ fn entries_txtpb(info: &p4i::P4Info) -> String {
 /// metrics, and on SIGINT exits 0 after printing the per-port summary.
 #[test]
 fn binary_forwards_serves_metrics_and_summarises_on_sigint() {
+    binary_run(None);
+}
+
+/// The same with `--io socket`.
+#[test]
+fn binary_on_sockets_forwards_the_same() {
+    binary_run(Some("socket"));
+}
+
+fn binary_run(io: Option<&str>) {
     if !netns_allowed() {
         return;
     }
@@ -474,10 +527,14 @@ fn binary_forwards_serves_metrics_and_summarises_on_sigint() {
     let entries = dir.path().join("entries.txtpb");
     let (info, _) = program();
     std::fs::write(&entries, entries_txtpb(&info)).expect("write entries");
-    let mut lab = Lab::new("livebin", dir.path()).expect("lab");
+    let mut lab = Lab::new(
+        if io.is_some() { "livebinio" } else { "livebin" },
+        dir.path(),
+    )
+    .expect("lab");
     let (sw, a, b) = topology(&mut lab);
     let program = manifest_path(PROGRAM);
-    let argv = [
+    let mut argv = vec![
         bin.to_str().expect("utf-8 path"),
         "softswitch",
         "run",
@@ -494,6 +551,9 @@ fn binary_forwards_serves_metrics_and_summarises_on_sigint() {
         "--metrics",
         "127.0.0.1:0",
     ];
+    if let Some(io) = io {
+        argv.extend(["--io", io]);
+    }
     let p = lab.spawn(&sw, "switch", &argv).expect("spawn");
     let log = lab
         .wait_log(p, "listening: grpc=", Duration::from_secs(60))

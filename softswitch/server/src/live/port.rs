@@ -59,7 +59,7 @@ impl FromStr for PortSpec {
 ///
 /// `ld` of the ancillary word `SKF_AD_OFF + SKF_AD_PKTTYPE` loads the skb's packet type; the
 /// jump skips to the refusing `ret #0` when it equals 4 (`PACKET_OUTGOING`).
-fn not_outgoing() -> [SockFilter; 4] {
+pub(super) fn not_outgoing() -> [SockFilter; 4] {
     const BPF_LD_W_ABS: u16 = 0x20;
     const BPF_JMP_JEQ_K: u16 = 0x15;
     const BPF_RET_K: u16 = 0x06;
