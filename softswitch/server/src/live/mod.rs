@@ -488,7 +488,7 @@ impl Packets {
         let c = &self.counters.ports[i];
         let mut n = 0;
         while n < BATCH {
-            let Some(mut f) = self.rings[i].rx.next() else {
+            let Some(mut f) = self.rings[i].rx.take() else {
                 break;
             };
             n += 1;

@@ -281,7 +281,7 @@ impl RxRing {
     }
 
     /// The next frame the kernel has filled, if any.
-    pub fn next(&mut self) -> Option<RxFrame<'_>> {
+    pub fn take(&mut self) -> Option<RxFrame<'_>> {
         let frames = self.map.geometry.frames;
         let (status, slot) = self.map.slot(self.next);
         // Acquire: the kernel's writes of the header and frame happen before it sets USER.
