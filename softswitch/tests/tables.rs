@@ -223,7 +223,7 @@ proptest! {
             widths.iter().enumerate().map(|(i, w)| pool[k % pool.len()][i % 3] & mask(*w)).collect()
         };
         let entry = |k: usize, a: u16| -> TableEntry {
-            let action = if a % 3 == 0 {
+            let action = if a.is_multiple_of(3) {
                 ActionCall { action: na, args: vec![] }
             } else {
                 // Few distinct argument sets, so interned actions are shared and released.
